@@ -1,0 +1,87 @@
+/* arena.c — chunked bump allocation.
+ * SPDX-License-Identifier: MIT */
+#include "config.h"
+#include "lib/arena.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CHUNK_SIZE (1u << 20)
+
+struct arena_chunk {
+    struct arena_chunk *next;
+    size_t used, size;
+    _Alignas(16) unsigned char data[];
+};
+
+void arena_init(struct arena *a)
+{
+    memset(a, 0, sizeof(*a));
+}
+
+void arena_free(struct arena *a)
+{
+    struct arena_chunk *c = a->head;
+    while (c) {
+        struct arena_chunk *next = c->next;
+        free(c);
+        c = next;
+    }
+    arena_init(a);
+}
+
+static struct arena_chunk *chunk_new(size_t size)
+{
+    struct arena_chunk *c = malloc(sizeof(*c) + size);
+    if (!c)
+        return NULL;
+    c->next = NULL;
+    c->used = 0;
+    c->size = size;
+    return c;
+}
+
+void *arena_alloc(struct arena *a, size_t n)
+{
+    n = (n + 7) & ~(size_t)7;
+    if (n == 0)
+        n = 8;
+    struct arena_chunk *c = a->head;
+    if (!c || c->size - c->used < n) {
+        /* A large block gets its own chunk behind the current one, so the current
+         * chunk's free tail is not wasted. */
+        size_t size = n > CHUNK_SIZE / 4 ? n : CHUNK_SIZE;
+        struct arena_chunk *nc = chunk_new(size);
+        if (!nc) {
+            a->failed = 1;
+            return NULL;
+        }
+        if (c && size != CHUNK_SIZE) {
+            nc->next = c->next;
+            c->next = nc;
+        } else {
+            nc->next = c;
+            a->head = nc;
+        }
+        c = nc;
+    }
+    void *p = c->data + c->used;
+    c->used += n;
+    a->used_bytes += n;
+    memset(p, 0, n);
+    return p;
+}
+
+void *arena_memdup(struct arena *a, const void *p, size_t n)
+{
+    void *q = arena_alloc(a, n);
+    if (q && n)
+        memcpy(q, p, n);
+    return q;
+}
+
+char *arena_strdup(struct arena *a, const char *s)
+{
+    return arena_memdup(a, s, strlen(s) + 1);
+}

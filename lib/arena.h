@@ -1,0 +1,25 @@
+/* arena.h — a bump allocator for data that lives and dies together (one zone database,
+ * one config).  Building a million-record zone costs a few hundred large allocations
+ * instead of millions of small ones, and freeing it is one walk over the chunks.
+ * SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stddef.h>
+
+#include "lib/compiler.h"
+
+struct arena_chunk;
+
+struct arena {
+    struct arena_chunk *head;
+    size_t used_bytes; /* handed out so far, for reporting */
+    int failed;        /* set once an allocation failed: the load must fail */
+};
+
+void arena_init(struct arena *a);
+void arena_free(struct arena *a);
+
+/* Memory aligned to 8 bytes, zero-filled; NULL (and a->failed set) when out of memory. */
+void *arena_alloc(struct arena *a, size_t n) F_WUNUSED;
+void *arena_memdup(struct arena *a, const void *p, size_t n) F_WUNUSED;
+char *arena_strdup(struct arena *a, const char *s) F_WUNUSED;

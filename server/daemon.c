@@ -1,0 +1,155 @@
+/* daemon.c — start-up, the event loop, reloads and shutdown.
+ * SPDX-License-Identifier: MIT */
+#include "config.h"
+#include "server/daemon.h"
+#include "lib/log.h"
+#include "server/loader.h"
+#include "server/stats.h"
+#include "server/tcp.h"
+#include "server/udp.h"
+
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+/* How often replaced views are checked for readers that still might hold them. */
+#define RECLAIM_MS 20
+
+static struct {
+    const char *conf_path;
+    struct event_base *base;
+    struct event *reclaim_timer;
+} d0;
+
+static void schedule_reclaim(void)
+{
+    struct timeval tv = {0, RECLAIM_MS * 1000};
+    if (!evtimer_pending(d0.reclaim_timer, NULL))
+        evtimer_add(d0.reclaim_timer, &tv);
+}
+
+static void on_reclaim(evutil_socket_t fd, short what, void *arg)
+{
+    if (view_reclaim() > 0)
+        schedule_reclaim();
+}
+
+static void log_lines(enum log_level lvl, const struct diag *d)
+{
+    if (!d->text)
+        return;
+    const char *p = d->text;
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        log_msg(lvl, "%.*s", (int)n, p);
+        p += n + (nl ? 1 : 0);
+    }
+}
+
+static void warn_unapplied(const struct config *old, const struct config *c)
+{
+    bool same =
+        old->server.nlisten == c->server.nlisten && old->server.workers == c->server.workers;
+    for (size_t i = 0; same && i < c->server.nlisten; i++)
+        same = strcmp(old->server.listen[i].text, c->server.listen[i].text) == 0;
+    if (!same)
+        log_warn("server.listen and server.workers changes take effect on restart only");
+}
+
+int daemon_reload(struct diag *d)
+{
+    struct view *old = view_current();
+    struct view *v = loader_load(d0.conf_path, old, false, d);
+    if (!v) {
+        diag_note(d, "reload failed: still serving the configuration and zones loaded before");
+        return -1;
+    }
+    warn_unapplied(old->conf, v->conf);
+    view_publish(v);
+    tcp_configure(v->conf);
+    schedule_reclaim();
+    return d->errors ? -1 : 0;
+}
+
+static void on_sighup(evutil_socket_t sig, short what, void *arg)
+{
+    struct diag d;
+    diag_init(&d);
+    int rc = daemon_reload(&d);
+    log_lines(d.errors ? LOG_LVL_ERR : LOG_LVL_INFO, &d);
+    log_msg(rc ? LOG_LVL_ERR : LOG_LVL_INFO, "reload %s", rc ? "failed" : "done");
+    diag_free(&d);
+}
+
+static void on_stop(evutil_socket_t sig, short what, void *arg)
+{
+    log_info("signal %d: shutting down", (int)sig);
+    event_base_loopbreak(d0.base);
+}
+
+static unsigned worker_count(const struct config *c)
+{
+    if (c->server.workers)
+        return c->server.workers;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (unsigned)n : 1;
+}
+
+static int start_listeners(const struct config *c)
+{
+    struct diag d;
+    diag_init(&d);
+    /* TCP first: it binds without SO_REUSEPORT, so a second server on the same address
+     * is refused here before it could share our UDP port. */
+    int rc = tcp_start(d0.base, c, &d);
+    if (rc == 0)
+        rc = udp_start(c, worker_count(c), &d);
+    log_lines(LOG_LVL_ERR, &d);
+    diag_free(&d);
+    return rc;
+}
+
+static void log_ready(const struct config *c)
+{
+    char addrs[512] = "";
+    size_t n = 0;
+    for (size_t i = 0; i < c->server.nlisten && n < sizeof(addrs) - 70; i++)
+        n += (size_t)snprintf(addrs + n, sizeof(addrs) - n, "%s%s", i ? " " : "",
+                              c->server.listen[i].text);
+    log_info("meridiand %s ready: %zu zone(s), %u UDP worker(s) per address, listening on %s",
+             PACKAGE_VERSION, view_current()->db->nzones, worker_count(c), addrs);
+}
+
+int daemon_run(const char *conf_path, struct view *v)
+{
+    d0.conf_path = conf_path;
+    signal(SIGPIPE, SIG_IGN);
+    d0.base = event_base_new();
+    if (!d0.base)
+        return 1;
+    view_publish(v);
+    d0.reclaim_timer = evtimer_new(d0.base, on_reclaim, NULL);
+    struct event *hup = evsignal_new(d0.base, SIGHUP, on_sighup, NULL);
+    struct event *term = evsignal_new(d0.base, SIGTERM, on_stop, NULL);
+    struct event *intr = evsignal_new(d0.base, SIGINT, on_stop, NULL);
+    int status = 1;
+    if (hup && term && intr && evsignal_add(hup, NULL) == 0 && evsignal_add(term, NULL) == 0 &&
+        evsignal_add(intr, NULL) == 0 && start_listeners(v->conf) == 0) {
+        log_ready(v->conf);
+        event_base_dispatch(d0.base);
+        status = 0;
+    }
+    udp_stop();
+    tcp_stop();
+    struct event *evs[] = {hup, term, intr, d0.reclaim_timer};
+    for (size_t i = 0; i < ARRAY_LEN(evs); i++)
+        if (evs[i])
+            event_free(evs[i]);
+    event_base_free(d0.base);
+    view_shutdown();
+    stats_free_all();
+    return status;
+}

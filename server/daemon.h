@@ -1,0 +1,16 @@
+/* daemon.h — the running server: the main event loop with its TCP listeners, signals,
+ * reloads and the reclaiming of replaced views; UDP workers beside it.
+ * SPDX-License-Identifier: MIT */
+#pragma once
+
+#include "lib/compiler.h"
+#include "lib/diag.h"
+#include "server/view.h"
+
+/* Serves v (already loaded from conf_path) until SIGTERM or SIGINT; returns the exit
+ * status. */
+int daemon_run(const char *conf_path, struct view *v) F_WUNUSED;
+
+/* Reloads config and zones from the config file: what fails keeps serving its previous
+ * version.  Returns 0 when everything loaded; the details go to d either way. */
+int daemon_reload(struct diag *d) F_WUNUSED;

@@ -1,0 +1,17 @@
+/* loader.h — building a complete view from the config file: the config itself, then every
+ * zone it names.  Used at start-up, by `meridiand -t`, on SIGHUP and on `reload`.
+ * SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+
+#include "lib/compiler.h"
+#include "lib/diag.h"
+#include "server/view.h"
+
+/* Reads the config at path and loads its zones into a new view.  A zone that fails keeps
+ * its version from old when old has one (so a bad edit never takes a zone off the air);
+ * with strict, any failure fails the whole load.  NULL when the config itself is bad or
+ * strict failed; every problem and a summary line per zone go to d. */
+struct view *loader_load(const char *path, const struct view *old, bool strict,
+                         struct diag *d) F_WUNUSED;

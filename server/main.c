@@ -1,0 +1,105 @@
+/* main.c — meridiand's command line: check a configuration, explain an answer, or serve.
+ * SPDX-License-Identifier: MIT */
+#include "config.h"
+#include "lib/log.h"
+#include "server/daemon.h"
+#include "server/loader.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+#define DEFAULT_CONFIG SYSCONFDIR "/meridian/meridian.yaml"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: meridiand [-c FILE] [-t] [-d] [-h] [-V]\n"
+            "Meridian: an authoritative DNS server that answers dynamic names by the\n"
+            "client's location, the regions' health, weights and failover order.\n"
+            "\n"
+            "  -c, --config FILE  the YAML configuration (default %s)\n"
+            "  -t, --test         check the configuration and every zone, print what was\n"
+            "                     found or every error as file:line:column, and exit 0 or 1\n"
+            "  -d, --debug        log debug messages too\n"
+            "  -h, --help         show this help and exit\n"
+            "  -V, --version      show the version and exit\n"
+            "\n"
+            "Signals: SIGHUP reloads the configuration and zones (a zone that fails to\n"
+            "load keeps serving its previous version); SIGTERM and SIGINT stop the server.\n",
+            DEFAULT_CONFIG);
+}
+
+static int check_only(const char *path)
+{
+    struct diag d;
+    diag_init(&d);
+    struct view *v = loader_load(path, NULL, true, &d);
+    fputs(d.text ? d.text : "", v ? stdout : stderr);
+    if (v)
+        printf("%s: configuration and %zu zone(s) OK\n", path, v->db->nzones);
+    else
+        fprintf(stderr, "%s: %u error(s)\n", path, d.errors ? d.errors : 1);
+    view_free(v);
+    diag_free(&d);
+    return v ? 0 : 1;
+}
+
+static int serve(const char *path)
+{
+    struct diag d;
+    diag_init(&d);
+    struct view *v = loader_load(path, NULL, true, &d);
+    if (d.text)
+        fputs(d.text, stderr);
+    diag_free(&d);
+    if (!v) {
+        log_err("%s: not starting; fix the errors above (meridiand -t -c %s checks)", path, path);
+        return 1;
+    }
+    return daemon_run(path, v);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'}, {"test", no_argument, NULL, 't'},
+        {"debug", no_argument, NULL, 'd'},        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
+    };
+    const char *path = DEFAULT_CONFIG;
+    bool test = false;
+    int ch;
+    while ((ch = getopt_long(argc, argv, "c:tdhV", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'c':
+            path = optarg;
+            break;
+        case 't':
+            test = true;
+            break;
+        case 'd':
+            log_set_level(LOG_LVL_DEBUG);
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        case 'V':
+            printf("meridiand %s\n", PACKAGE_VERSION);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind != argc) {
+        fprintf(stderr, "meridiand: unexpected argument '%s'\n", argv[optind]);
+        usage(stderr);
+        return 2;
+    }
+    return test ? check_only(path) : serve(path);
+}

@@ -1,0 +1,203 @@
+/* tcp.c — DNS over TCP: two-byte length framing, pipelined queries answered in order on
+ * the same connection, an idle timeout and a cap on connections (RFC 7766).
+ * SPDX-License-Identifier: MIT */
+#include "config.h"
+#include "server/tcp.h"
+#include "lib/log.h"
+#include "server/listen.h"
+#include "server/stats.h"
+#include "server/view.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/listener.h>
+
+/* A client that does not read its answers stops being read from once this much waits. */
+#define OUTPUT_HIGH (256 * 1024)
+
+struct conn {
+    struct conn *prev, *next;
+    struct bufferevent *bev;
+    struct sockaddr_storage peer;
+    bool closing; /* the client is done sending: close once the output drains */
+};
+
+static struct {
+    struct event_base *base;
+    struct evconnlistener **listeners;
+    size_t nlisteners;
+    bool paused;
+    struct conn *conns;
+    unsigned count, max;
+    struct timeval idle;
+    struct stats *stats;
+    uint8_t msg[65535];
+    uint8_t out[2 + ANSWER_TCP_MAX];
+} tcp;
+
+static void set_accepting(bool on)
+{
+    if (tcp.paused == !on)
+        return;
+    tcp.paused = !on;
+    for (size_t i = 0; i < tcp.nlisteners; i++)
+        (on ? evconnlistener_enable : evconnlistener_disable)(tcp.listeners[i]);
+}
+
+static void conn_free(struct conn *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        tcp.conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    bufferevent_free(c->bev);
+    free(c);
+    tcp.count--;
+    if (tcp.count < tcp.max)
+        set_accepting(true);
+}
+
+/* Answers one framed message; false when the connection should close. */
+static bool answer_message(struct conn *c, size_t len)
+{
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    evbuffer_drain(in, 2);
+    evbuffer_remove(in, tcp.msg, len);
+    struct answer_info info;
+    const struct view *v = view_current();
+    size_t rlen = answer_query(&v->env, tcp.msg, len, tcp.out + 2, true,
+                               (const struct sockaddr *)&c->peer, &info);
+    stats_count(tcp.stats, PROTO_TCP, &info);
+    if (!rlen)
+        return false; /* not a query: nothing sensible can follow on this stream */
+    tcp.out[0] = (uint8_t)(rlen >> 8);
+    tcp.out[1] = (uint8_t)rlen;
+    return bufferevent_write(c->bev, tcp.out, rlen + 2) == 0;
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+    struct conn *c = arg;
+    struct evbuffer *in = bufferevent_get_input(bev);
+    while (evbuffer_get_length(in) >= 2) {
+        if (evbuffer_get_length(bufferevent_get_output(bev)) > OUTPUT_HIGH) {
+            bufferevent_disable(bev, EV_READ);
+            return;
+        }
+        uint8_t hdr[2];
+        evbuffer_copyout(in, hdr, 2);
+        size_t len = (size_t)hdr[0] << 8 | hdr[1];
+        if (evbuffer_get_length(in) < 2 + len)
+            return;
+        if (!answer_message(c, len)) {
+            conn_free(c);
+            return;
+        }
+    }
+}
+
+static void on_write(struct bufferevent *bev, void *arg)
+{
+    struct conn *c = arg;
+    if (c->closing) {
+        conn_free(c);
+        return;
+    }
+    if (!(bufferevent_get_enabled(bev) & EV_READ)) {
+        bufferevent_enable(bev, EV_READ);
+        on_read(bev, c);
+    }
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+    struct conn *c = arg;
+    /* A half-closed client still gets the answers to what it sent. */
+    if ((what & BEV_EVENT_EOF) && evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
+        c->closing = true;
+        bufferevent_disable(bev, EV_READ);
+        return;
+    }
+    conn_free(c);
+}
+
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
+                      void *arg)
+{
+    struct conn *c = calloc(1, sizeof(*c));
+    struct bufferevent *bev = bufferevent_socket_new(tcp.base, fd, BEV_OPT_CLOSE_ON_FREE);
+    if (!c || !bev) {
+        free(c);
+        if (bev)
+            bufferevent_free(bev);
+        else
+            close(fd);
+        return;
+    }
+    c->bev = bev;
+    memcpy(&c->peer, sa, (size_t)salen < sizeof(c->peer) ? (size_t)salen : sizeof(c->peer));
+    c->next = tcp.conns;
+    if (tcp.conns)
+        tcp.conns->prev = c;
+    tcp.conns = c;
+    if (++tcp.count >= tcp.max)
+        set_accepting(false);
+    bufferevent_setcb(bev, on_read, on_write, on_event, c);
+    bufferevent_set_timeouts(bev, &tcp.idle, &tcp.idle);
+    bufferevent_enable(bev, EV_READ | EV_WRITE);
+}
+
+void tcp_configure(const struct config *c)
+{
+    tcp.max = c->server.tcp_max_clients;
+    tcp.idle.tv_sec = c->server.tcp_idle_ms / 1000;
+    tcp.idle.tv_usec = (c->server.tcp_idle_ms % 1000) * 1000;
+    set_accepting(tcp.count < tcp.max);
+}
+
+int tcp_start(struct event_base *base, const struct config *c, struct diag *d)
+{
+    tcp.base = base;
+    tcp.stats = stats_new();
+    tcp.listeners = calloc(c->server.nlisten ? c->server.nlisten : 1, sizeof(*tcp.listeners));
+    if (!tcp.stats || !tcp.listeners)
+        return -1;
+    tcp_configure(c);
+    for (size_t i = 0; i < c->server.nlisten; i++) {
+        int fd = listen_tcp(&c->server.listen[i], d);
+        if (fd < 0)
+            return -1;
+        struct evconnlistener *l =
+            evconnlistener_new(base, on_accept, NULL, LEV_OPT_CLOSE_ON_FREE, -1, fd);
+        if (!l) {
+            close(fd);
+            diag_error(d, NULL, 0, 0, "%s: cannot watch the TCP listener",
+                       c->server.listen[i].text);
+            return -1;
+        }
+        tcp.listeners[tcp.nlisteners++] = l;
+    }
+    return 0;
+}
+
+unsigned tcp_clients(void)
+{
+    return tcp.count;
+}
+
+void tcp_stop(void)
+{
+    while (tcp.conns)
+        conn_free(tcp.conns);
+    for (size_t i = 0; i < tcp.nlisteners; i++)
+        evconnlistener_free(tcp.listeners[i]);
+    free(tcp.listeners);
+    tcp.listeners = NULL;
+    tcp.nlisteners = 0;
+}

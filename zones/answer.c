@@ -1,0 +1,343 @@
+/* answer.c — the authoritative answer algorithm over the zone database.
+ * SPDX-License-Identifier: MIT */
+#include "config.h"
+#include "zones/answer.h"
+#include "zones/dname.h"
+#include "zones/packet.h"
+#include "zones/response.h"
+
+#include <string.h>
+
+#define TYPE_A     1
+#define TYPE_NS    2
+#define TYPE_CNAME 5
+#define TYPE_SOA   6
+#define TYPE_MX    15
+#define TYPE_AAAA  28
+#define TYPE_SRV   33
+#define TYPE_DNAME 39
+#define TYPE_DS    43
+#define TYPE_IXFR  251
+#define TYPE_AXFR  252
+#define TYPE_MAILB 253
+#define TYPE_MAILA 254
+#define TYPE_ANY   255
+#define CLASS_IN   1
+
+/* RFC 1034 §3.6.2 leaves chain length to the server; eight is what resolvers follow. */
+#define MAX_CHAIN 8
+
+/* The name being resolved: the question at first, then each CNAME or DNAME target. */
+struct cur {
+    const uint8_t *name; /* lower-case wire */
+    size_t len;
+    unsigned labels;
+    const uint8_t *off; /* label offsets */
+    uint16_t ptr;       /* message offset holding this name, 0 if none */
+    bool plain;         /* written there without compression: suffixes can be pointed at */
+};
+
+struct ans {
+    const struct answer_env *env;
+    struct query q;
+    struct response r;
+    const struct zone *zone;
+    bool tcp;
+    unsigned chain;
+    uint8_t names[MAX_CHAIN][DNAME_MAX + 1]; /* chain targets, lower-case */
+    uint8_t offs[MAX_CHAIN][DNAME_LABELS];
+};
+
+static void resolve(struct ans *a, const struct cur *c);
+
+/* The owner for the ancestor of c with the given label count. */
+static struct owner owner_at(const struct cur *c, unsigned labels)
+{
+    unsigned skip = c->labels - labels;
+    size_t off = skip < c->labels ? c->off[skip] : c->len - 1;
+    struct owner o = {c->name + off, 0};
+    if (c->ptr && (c->plain || off == 0))
+        o.ptr = (uint16_t)(c->ptr + off);
+    return o;
+}
+
+static void truncate_answer(struct ans *a)
+{
+    resp_truncate(&a->r);
+}
+
+static void put_answer(struct ans *a, struct owner o, const struct rrset *s)
+{
+    if (!resp_put_rrset(&a->r, SEC_ANSWER, o, s, UINT32_MAX))
+        truncate_answer(a);
+}
+
+/* RFC 2308 §3: the SOA in authority, its TTL the lesser of its own and MINIMUM. */
+static void negative(struct ans *a, const struct cur *c, uint8_t rcode)
+{
+    if (a->r.tc)
+        return;
+    a->r.rcode = rcode;
+    struct owner o = owner_at(c, a->zone->labels);
+    if (!resp_put_rrset(&a->r, SEC_AUTHORITY, o, a->zone->soa, a->zone->neg_ttl))
+        truncate_answer(a);
+}
+
+/* Addresses for in-zone targets of NS, MX and SRV records (RFC 1035 §3.3.9, RFC 2782). */
+static bool put_addresses(struct ans *a, const struct node *t)
+{
+    static const uint16_t types[2] = {TYPE_A, TYPE_AAAA};
+    for (int k = 0; k < 2; k++) {
+        const struct rrset *s = node_rrset(t, types[k]);
+        struct owner o = {t->name, 0};
+        if (s && !resp_put_rrset(&a->r, SEC_ADDITIONAL, o, s, UINT32_MAX))
+            return false;
+    }
+    return true;
+}
+
+static void additional(struct ans *a, const struct rrset *s)
+{
+    if (!s->targets)
+        return;
+    for (unsigned i = 0; i < s->count; i++) {
+        const struct node *t = s->targets[i];
+        bool seen = false;
+        for (unsigned j = 0; j < i && !seen; j++)
+            seen = s->targets[j] == t;
+        if (t && !seen && !(t->flags & NODE_OCCLUDED) && !put_addresses(a, t))
+            return; /* optional data: what does not fit is left out, without TC */
+    }
+}
+
+/* A referral (RFC 1034 §4.3.2 step 3b): not authoritative, NS in authority, glue. */
+static void referral(struct ans *a, const struct cur *c, const struct node *cut)
+{
+    a->r.aa = false;
+    const struct rrset *ns = node_rrset(cut, TYPE_NS);
+    if (!resp_put_rrset(&a->r, SEC_AUTHORITY, owner_at(c, cut->labels), ns, UINT32_MAX)) {
+        truncate_answer(a);
+        return;
+    }
+    for (unsigned i = 0; i < ns->count; i++) {
+        const struct node *t = ns->targets ? ns->targets[i] : NULL;
+        if (!t || !put_addresses(a, t)) {
+            /* RFC 9471 §3: glue below the cut is required; the client must retry on TCP. */
+            if (t && dname_is_sub(t->name, t->namelen, cut->name, cut->namelen))
+                a->r.tc = true;
+            if (t)
+                return;
+        }
+    }
+}
+
+/* Continues resolution at target (a name in wire form inside rdata, any case). */
+static void follow(struct ans *a, const uint8_t *target, uint16_t ptr)
+{
+    if (a->chain >= MAX_CHAIN || a->r.tc)
+        return;
+    uint8_t *name = a->names[a->chain];
+    size_t len = dname_len(target);
+    memcpy(name, target, len);
+    dname_lower(name);
+    if (!dname_is_sub(name, len, a->zone->name, a->zone->namelen))
+        return; /* out of zone: the resolver takes it from here */
+    struct cur next = {name, len, 0, a->offs[a->chain], ptr, false};
+    next.labels = dname_label_offsets(name, a->offs[a->chain]);
+    a->chain++;
+    resolve(a, &next);
+}
+
+static void cname(struct ans *a, const struct node *n, struct owner o)
+{
+    const struct rrset *s = node_rrset(n, TYPE_CNAME);
+    if (!resp_put_rrset(&a->r, SEC_ANSWER, o, s, UINT32_MAX)) {
+        truncate_answer(a);
+        return;
+    }
+    follow(a, s->wire + 10, resp_last_target(&a->r));
+}
+
+/* RFC 8482 §4.1: over UDP one RRset stands for all; over TCP the client gets them all. */
+static void any(struct ans *a, const struct cur *c, const struct node *n, struct owner o)
+{
+    if (n->nrrsets == 0) {
+        negative(a, c, RCODE_NOERROR);
+        return;
+    }
+    unsigned count = a->tcp ? n->nrrsets : 1;
+    for (unsigned i = 0; i < count; i++)
+        put_answer(a, o, &n->rrsets[i]);
+}
+
+/* The records of node n for the current query type, with owner o. */
+static void answer_node(struct ans *a, const struct cur *c, const struct node *n, struct owner o)
+{
+    uint16_t qtype = a->q.qtype;
+    if ((n->flags & NODE_CNAME) && qtype != TYPE_CNAME) {
+        cname(a, n, o);
+        return;
+    }
+    if (qtype == TYPE_ANY) {
+        any(a, c, n, o);
+        return;
+    }
+    const struct rrset *s = node_rrset(n, qtype);
+    if (!s) {
+        negative(a, c, RCODE_NOERROR);
+        return;
+    }
+    put_answer(a, o, s);
+    if (!a->r.tc)
+        additional(a, s);
+}
+
+/* RFC 6672 §3.3: the DNAME, a CNAME synthesised from it, then the new name. */
+static void dname(struct ans *a, const struct cur *c, const struct node *d)
+{
+    const struct rrset *s = node_rrset(d, TYPE_DNAME);
+    if (!resp_put_rrset(&a->r, SEC_ANSWER, owner_at(c, d->labels), s, UINT32_MAX)) {
+        truncate_answer(a);
+        return;
+    }
+    const uint8_t *target = s->wire + 10;
+    size_t prefix = c->len - d->namelen, tlen = dname_len(target);
+    if (prefix + tlen > DNAME_MAX) {
+        a->r.rcode = RCODE_YXDOMAIN; /* RFC 6672 §2.2 */
+        return;
+    }
+    uint8_t synth[DNAME_MAX + 1];
+    memcpy(synth, c->name, prefix);
+    memcpy(synth + prefix, target, tlen);
+    struct owner o = owner_at(c, c->labels);
+    if (!resp_put_rr(&a->r, SEC_ANSWER, o, TYPE_CNAME, s->ttl, synth, prefix + tlen)) {
+        truncate_answer(a);
+        return;
+    }
+    follow(a, synth, resp_last_target(&a->r));
+}
+
+/* Where descent stops above the name: a delegation or a DNAME (RFC 1034 §4.3.2 step 3b). */
+static void stopped(struct ans *a, const struct cur *c, const struct node *stop)
+{
+    if (stop->flags & NODE_CUT)
+        referral(a, c, stop);
+    else
+        dname(a, c, stop);
+}
+
+static void resolve(struct ans *a, const struct cur *c)
+{
+    const struct zone *z = a->zone;
+    const struct node *n = zone_find_node(z, c->name, c->len);
+    if (n) {
+        if (n->stop)
+            stopped(a, c, n->stop);
+        else if ((n->flags & NODE_CUT) && a->q.qtype != TYPE_DS)
+            referral(a, c, n); /* DS lives on the parent side of the cut (RFC 4035 §3.1.4.1) */
+        else
+            answer_node(a, c, n, owner_at(c, c->labels));
+        return;
+    }
+    /* The closest encloser: the apex always exists, so this ends. */
+    for (unsigned i = 1; i <= c->labels - z->labels; i++) {
+        size_t off = i < c->labels ? c->off[i] : c->len - 1;
+        n = zone_find_node(z, c->name + off, c->len - off);
+        if (n)
+            break;
+    }
+    if (n->stop)
+        stopped(a, c, n->stop);
+    else if (n->flags & NODE_CUT)
+        referral(a, c, n);
+    else if (n->flags & NODE_DNAME)
+        dname(a, c, n);
+    else if (n->wildcard)
+        answer_node(a, c, n->wildcard, owner_at(c, c->labels)); /* RFC 4592 §3.3.1 */
+    else
+        negative(a, c, RCODE_NXDOMAIN);
+}
+
+/* The zone for the question.  A DS query for a zone apex belongs to the parent when we
+ * serve that too (RFC 4035 §3.1.4.1). */
+static const struct zone *find_zone(const struct ans *a)
+{
+    const struct query *q = &a->q;
+    const struct zonedb *db = a->env->db;
+    const struct zone *z = zonedb_find_zone(db, q->qname, q->qname_len, q->label_off, q->labels);
+    if (!z || q->qtype != TYPE_DS || z->labels != q->labels || q->labels == 0)
+        return z;
+    unsigned base = q->labels > 1 ? q->label_off[1] : q->qname_len - 1u;
+    uint8_t off[DNAME_LABELS];
+    for (unsigned i = 1; i < q->labels; i++)
+        off[i - 1] = (uint8_t)(q->label_off[i] - base);
+    const struct zone *parent =
+        zonedb_find_zone(db, q->qname + base, q->qname_len - base, off, q->labels - 1u);
+    return parent ? parent : z;
+}
+
+/* Query types and classes answered with an error before any lookup. */
+static int precheck(const struct query *q)
+{
+    if (q->qclass != CLASS_IN)
+        return RCODE_REFUSED;
+    if (q->qtype == TYPE_AXFR || q->qtype == TYPE_IXFR)
+        return RCODE_REFUSED; /* no zone transfers are offered */
+    if (q->qtype == TYPE_MAILA || q->qtype == TYPE_MAILB)
+        return RCODE_NOTIMP;
+    if (q->qtype == 41 || (q->qtype >= 128 && q->qtype < TYPE_IXFR))
+        return RCODE_FORMERR; /* OPT and meta types cannot be asked for (RFC 6895 §3.1) */
+    return -1;
+}
+
+static void answer(struct ans *a)
+{
+    int rc = precheck(&a->q);
+    if (rc >= 0) {
+        a->r.rcode = (uint8_t)rc;
+        return;
+    }
+    a->zone = find_zone(a);
+    if (!a->zone) {
+        a->r.rcode = RCODE_REFUSED;
+        return;
+    }
+    a->r.aa = true;
+    struct cur c = {a->q.qname, a->q.qname_len, a->q.labels, a->q.label_off, DNS_HEADER, true};
+    resolve(a, &c);
+}
+
+static uint16_t udp_limit(const struct ans *a)
+{
+    if (!a->q.edns)
+        return 512;
+    /* RFC 6891 §6.2.5: never more than the requester offered, nor than we allow. */
+    return a->q.edns_udp < a->env->udp_payload ? a->q.edns_udp : a->env->udp_payload;
+}
+
+size_t answer_query(const struct answer_env *env, const uint8_t *msg, size_t len, uint8_t *out,
+                    bool tcp, const struct sockaddr *src, struct answer_info *info)
+{
+    struct ans a;
+    a.env = env;
+    a.tcp = tcp;
+    a.chain = 0;
+    enum parse_result pr = packet_parse(msg, len, &a.q);
+    info->dropped = pr == PARSE_DROP;
+    if (pr == PARSE_DROP)
+        return 0;
+    (void)src;
+    struct ecs_reply ecs = {.present = a.q.has_ecs && env->ecs, .ecs = a.q.ecs, .scope = 0};
+    size_t size = tcp ? ANSWER_TCP_MAX : udp_limit(&a);
+    resp_start(&a.r, out, size, resp_opt_size(&a.q, &ecs), &a.q, msg);
+    if (pr == PARSE_ERROR)
+        a.r.rcode = a.q.rcode;
+    else
+        answer(&a);
+    info->qtype = a.q.has_question ? a.q.qtype : 0;
+    info->rcode = a.r.rcode;
+    info->truncated = a.r.tc;
+    if (!a.q.edns && a.r.rcode > 15)
+        a.r.rcode = RCODE_SERVFAIL;
+    return resp_finish(&a.r, &a.q, ecs.present ? &ecs : NULL, env->udp_payload);
+}

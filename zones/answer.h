@@ -1,0 +1,37 @@
+/* answer.h — answering one query from the zone database: RFC 1034 §4.3.2 with CNAME
+ * chains, DNAME (RFC 6672), wildcards (RFC 4592), negative answers (RFC 2308), referrals,
+ * ANY (RFC 8482), EDNS (RFC 6891) and truncation.
+ * SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "zones/zonedb.h"
+
+struct dyn; /* dynamic names; NULL when the config has none */
+
+/* Everything an answer depends on besides the query: one consistent snapshot. */
+struct answer_env {
+    const struct zonedb *db;
+    const struct dyn *dyn;
+    uint16_t udp_payload; /* largest UDP response we send */
+    bool ecs;             /* echo and use EDNS Client Subnet */
+};
+
+/* Per-query outcome, for counters and logs. */
+struct answer_info {
+    uint16_t qtype;
+    uint8_t rcode;
+    bool dropped;
+    bool truncated;
+};
+
+#define ANSWER_TCP_MAX 65535
+
+/* Answers the message msg from client src over UDP (tcp false, out at least 65535 bytes)
+ * or TCP.  Returns the response length, or 0 when nothing should be sent. */
+size_t answer_query(const struct answer_env *env, const uint8_t *msg, size_t len, uint8_t *out,
+                    bool tcp, const struct sockaddr *src, struct answer_info *info);

@@ -1,0 +1,285 @@
+/* response.c — the response writer and its name compression.
+ * SPDX-License-Identifier: MIT */
+#include "config.h"
+#include "zones/response.h"
+
+#include <string.h>
+
+#define TYPE_OPT  41
+#define PTR_LIMIT 0x3FFF /* a pointer has 14 bits of offset */
+
+static inline uint8_t lower(uint8_t c)
+{
+    return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
+}
+
+static void add_ptr(struct response *r, size_t off)
+{
+    if (r->nptrs < RESP_MAX_PTRS && off <= PTR_LIMIT)
+        r->ptrs[r->nptrs++] = (uint16_t)off;
+}
+
+void resp_start(struct response *r, uint8_t *buf, size_t size, size_t reserve,
+                const struct query *q, const uint8_t *msg)
+{
+    r->buf = buf;
+    r->limit = size - reserve;
+    r->count[0] = r->count[1] = r->count[2] = 0;
+    r->aa = r->tc = false;
+    r->rcode = 0;
+    r->nptrs = 0;
+    r->last_name = 0;
+    wr16(buf, q->id);
+    buf[2] = (uint8_t)(0x80 | q->opcode << 3 | (q->rd ? 1 : 0));
+    buf[3] = q->cd ? 0x10 : 0;
+    memset(buf + 4, 0, 8);
+    r->len = r->qend = DNS_HEADER;
+    if (!q->has_question)
+        return;
+    size_t qlen = q->question_end - DNS_HEADER;
+    memcpy(buf + DNS_HEADER, msg + DNS_HEADER, qlen);
+    wr16(buf + 4, 1);
+    r->len = r->qend = DNS_HEADER + qlen;
+    for (unsigned i = 0; i < q->labels; i++)
+        add_ptr(r, DNS_HEADER + q->label_off[i]);
+}
+
+void resp_rollback(struct response *r, struct resp_mark m)
+{
+    r->len = m.len;
+    memcpy(r->count, m.count, sizeof(r->count));
+    r->nptrs = m.nptrs;
+}
+
+void resp_truncate(struct response *r)
+{
+    r->len = r->qend;
+    r->count[0] = r->count[1] = r->count[2] = 0;
+    r->nptrs = 0;
+    r->tc = true;
+}
+
+/* True when the name at message offset p spells suffix (lower-case wire). */
+static bool name_at_equals(const struct response *r, size_t p, const uint8_t *suffix)
+{
+    const uint8_t *b = r->buf;
+    for (unsigned hops = 0; hops < 32;) {
+        uint8_t l = b[p];
+        if ((l & 0xC0) == 0xC0) {
+            p = (size_t)(l & 0x3F) << 8 | b[p + 1];
+            hops++;
+            continue;
+        }
+        if (l != *suffix)
+            return false;
+        if (l == 0)
+            return true;
+        for (unsigned i = 1; i <= l; i++)
+            if (lower(b[p + i]) != suffix[i])
+                return false;
+        p += l + 1;
+        suffix += l + 1;
+    }
+    return false;
+}
+
+static int find_suffix(const struct response *r, const uint8_t *suffix)
+{
+    for (unsigned i = 0; i < r->nptrs; i++)
+        if (name_at_equals(r, r->ptrs[i], suffix))
+            return r->ptrs[i];
+    return -1;
+}
+
+/* Writes name (wire, any case) compressed against what the message holds; returns the
+ * offset the name can later be pointed at, or 0 when it does not fit. */
+static size_t put_name(struct response *r, const uint8_t *name)
+{
+    uint8_t low[DNAME_MAX + 1];
+    size_t n = 0;
+    for (const uint8_t *p = name;; p += *p + 1) {
+        low[n] = *p;
+        for (unsigned i = 1; i <= *p; i++)
+            low[n + i] = lower(p[i]);
+        n += *p + 1u;
+        if (!*p)
+            break;
+    }
+    size_t start = r->len, at = 0;
+    for (;;) {
+        int ptr = low[at] ? find_suffix(r, low + at) : -1;
+        if (ptr >= 0) {
+            if (r->len + 2 > r->limit)
+                return 0;
+            wr16(r->buf + r->len, (uint16_t)(0xC000 | ptr));
+            r->len += 2;
+            return at ? start : (size_t)ptr;
+        }
+        uint8_t l = name[at];
+        if (r->len + l + 1u > r->limit)
+            return 0;
+        memcpy(r->buf + r->len, name + at, l + 1u);
+        if (l)
+            add_ptr(r, r->len);
+        r->len += l + 1u;
+        if (!l)
+            return start;
+        at += l + 1u;
+    }
+}
+
+static bool put_owner(struct response *r, struct owner o)
+{
+    if (o.ptr) {
+        if (r->len + 2 > r->limit)
+            return false;
+        wr16(r->buf + r->len, (uint16_t)(0xC000 | o.ptr));
+        r->len += 2;
+        return true;
+    }
+    return put_name(r, o.name) != 0;
+}
+
+/* The rdata of RFC 1035 types whose names RFC 3597 §4 lets us compress. */
+static bool put_rdata_compressed(struct response *r, uint16_t type, const uint8_t *rd, size_t rdlen)
+{
+    size_t pre = type == 15 ? 2 : 0; /* MX preference */
+    if (r->len + pre > r->limit)
+        return false;
+    memcpy(r->buf + r->len, rd, pre);
+    r->len += pre;
+    size_t at = put_name(r, rd + pre);
+    if (!at)
+        return false;
+    r->last_name = (uint16_t)at;
+    size_t used = pre + dname_len(rd + pre);
+    if (type == 6) { /* SOA: rname, then the five counters */
+        if (!put_name(r, rd + used))
+            return false;
+        used += dname_len(rd + used);
+    }
+    size_t rest = rdlen - used;
+    if (r->len + rest > r->limit)
+        return false;
+    memcpy(r->buf + r->len, rd + used, rest);
+    r->len += rest;
+    return true;
+}
+
+static bool compressible(uint16_t type)
+{
+    /* NS, CNAME, SOA, PTR, MX */
+    return type == 2 || type == 5 || type == 6 || type == 12 || type == 15;
+}
+
+bool resp_put_rr(struct response *r, enum section sec, struct owner o, uint16_t type, uint32_t ttl,
+                 const uint8_t *rdata, size_t rdlen)
+{
+    struct resp_mark m = resp_mark(r);
+    if (!put_owner(r, o) || r->len + 10 > r->limit)
+        goto full;
+    uint8_t *hdr = r->buf + r->len;
+    wr16(hdr, type);
+    wr16(hdr + 2, 1);
+    wr32(hdr + 4, ttl);
+    r->len += 10;
+    size_t start = r->len;
+    if (compressible(type)) {
+        if (!put_rdata_compressed(r, type, rdata, rdlen))
+            goto full;
+    } else {
+        if (r->len + rdlen > r->limit)
+            goto full;
+        memcpy(r->buf + r->len, rdata, rdlen);
+        r->len += rdlen;
+    }
+    wr16(hdr + 8, (uint16_t)(r->len - start));
+    r->count[sec]++;
+    return true;
+full:
+    resp_rollback(r, m);
+    return false;
+}
+
+bool resp_put_rrset(struct response *r, enum section sec, struct owner o, const struct rrset *s,
+                    uint32_t ttl)
+{
+    struct resp_mark m = resp_mark(r);
+    const uint8_t *w = s->wire;
+    bool plain = !compressible(s->type);
+    for (unsigned i = 0; i < s->count; i++) {
+        uint16_t rdlen = rd16(w + 8);
+        uint32_t t = ttl == UINT32_MAX ? s->ttl : ttl;
+        if (plain) {
+            /* The common case: owner (usually a pointer) and the record as stored. */
+            if (!put_owner(r, o) || r->len + 10u + rdlen > r->limit)
+                goto full;
+            memcpy(r->buf + r->len, w, 10u + rdlen);
+            if (ttl != UINT32_MAX)
+                wr32(r->buf + r->len + 4, t);
+            r->len += 10u + rdlen;
+            r->count[sec]++;
+        } else if (!resp_put_rr(r, sec, o, s->type, t, w + 10, rdlen)) {
+            goto full;
+        }
+        w += 10 + rdlen;
+    }
+    return true;
+full:
+    resp_rollback(r, m);
+    return false;
+}
+
+uint16_t resp_last_target(const struct response *r)
+{
+    return r->last_name;
+}
+
+size_t resp_opt_size(const struct query *q, const struct ecs_reply *ecs)
+{
+    if (!q->edns)
+        return 0;
+    return 11 + (ecs && ecs->present ? 8 + ((size_t)ecs->ecs.source + 7) / 8 : 0);
+}
+
+static void put_opt(struct response *r, const struct query *q, const struct ecs_reply *ecs,
+                    uint16_t udp_payload)
+{
+    uint8_t *p = r->buf + r->len;
+    size_t addrlen = ecs && ecs->present ? ((size_t)ecs->ecs.source + 7) / 8 : 0;
+    size_t optlen = ecs && ecs->present ? 4 + 4 + addrlen : 0;
+    p[0] = 0; /* root owner */
+    wr16(p + 1, TYPE_OPT);
+    wr16(p + 3, udp_payload);
+    /* RFC 6891 §6.1.3: extended rcode high bits, version 0, DO echoed (RFC 3225 §3). */
+    p[5] = (uint8_t)(r->rcode >> 4);
+    p[6] = 0;
+    p[7] = q->edns_do ? 0x80 : 0;
+    p[8] = 0;
+    wr16(p + 9, (uint16_t)optlen);
+    if (optlen) {
+        /* RFC 7871 §7.2.1: family, source prefix and address as received, our scope. */
+        wr16(p + 11, 8);
+        wr16(p + 13, (uint16_t)(4 + addrlen));
+        wr16(p + 15, ecs->ecs.family);
+        p[17] = ecs->ecs.source;
+        p[18] = ecs->scope;
+        memcpy(p + 19, ecs->ecs.addr, addrlen);
+    }
+    r->len += 11 + optlen;
+    r->count[SEC_ADDITIONAL]++;
+}
+
+size_t resp_finish(struct response *r, const struct query *q, const struct ecs_reply *ecs,
+                   uint16_t udp_payload)
+{
+    uint8_t *b = r->buf;
+    if (q->edns)
+        put_opt(r, q, ecs, udp_payload);
+    b[2] = (uint8_t)((b[2] & 0xF9) | (r->aa ? 0x04 : 0) | (r->tc ? 0x02 : 0));
+    b[3] = (uint8_t)((b[3] & 0xF0) | (r->rcode & 0x0F));
+    wr16(b + 6, r->count[SEC_ANSWER]);
+    wr16(b + 8, r->count[SEC_AUTHORITY]);
+    wr16(b + 10, r->count[SEC_ADDITIONAL]);
+    return r->len;
+}

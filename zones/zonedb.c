@@ -1,0 +1,107 @@
+/* zonedb.c — finding zones and names in the loaded database.
+ * SPDX-License-Identifier: MIT */
+#include "config.h"
+#include "zones/zonedb.h"
+#include "zones/dname.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const struct node *zone_find_node(const struct zone *z, const uint8_t *name, size_t len)
+{
+    uint32_t h = dname_hash(name, len);
+    for (uint32_t i = h & z->mask;; i = (i + 1) & z->mask) {
+        const struct zslot *s = &z->slots[i];
+        if (!s->node)
+            return NULL;
+        if (s->hash == h && s->node->namelen == len && memcmp(s->node->name, name, len) == 0)
+            return s->node;
+    }
+}
+
+const struct rrset *node_rrset(const struct node *n, uint16_t type)
+{
+    for (unsigned i = 0; i < n->nrrsets; i++)
+        if (n->rrsets[i].type == type)
+            return &n->rrsets[i];
+    return NULL;
+}
+
+void zone_release(struct zone *z)
+{
+    if (!z || atomic_fetch_sub(&z->refs, 1) > 1)
+        return;
+    arena_free(&z->arena);
+    free(z);
+}
+
+struct zonedb *zonedb_new(struct zone **zones, size_t n)
+{
+    struct zonedb *db = calloc(1, sizeof(*db));
+    uint32_t size = 8;
+    while (size < n * 2)
+        size *= 2;
+    if (db) {
+        db->zones = calloc(n ? n : 1, sizeof(*zones));
+        db->slots = calloc(size, sizeof(*db->slots));
+    }
+    if (!db || !db->zones || !db->slots) {
+        if (db) {
+            free(db->zones);
+            free(db->slots);
+        }
+        free(db);
+        return NULL;
+    }
+    db->mask = size - 1;
+    for (size_t i = 0; i < n; i++) {
+        struct zone *z = zones[i];
+        atomic_fetch_add(&z->refs, 1);
+        db->zones[db->nzones++] = z;
+        if (z->labels > db->max_labels)
+            db->max_labels = z->labels;
+        uint32_t h = dname_hash(z->name, z->namelen), j = h & db->mask;
+        while (db->slots[j].zone)
+            j = (j + 1) & db->mask;
+        db->slots[j].hash = h;
+        db->slots[j].zone = z;
+    }
+    return db;
+}
+
+void zonedb_free(struct zonedb *db)
+{
+    if (!db)
+        return;
+    for (size_t i = 0; i < db->nzones; i++)
+        zone_release(db->zones[i]);
+    free(db->zones);
+    free(db->slots);
+    free(db);
+}
+
+static const struct zone *find_exact(const struct zonedb *db, const uint8_t *name, size_t len)
+{
+    uint32_t h = dname_hash(name, len);
+    for (uint32_t i = h & db->mask;; i = (i + 1) & db->mask) {
+        const struct zslot_z *s = &db->slots[i];
+        if (!s->zone)
+            return NULL;
+        if (s->hash == h && s->zone->namelen == len && memcmp(s->zone->name, name, len) == 0)
+            return s->zone;
+    }
+}
+
+const struct zone *zonedb_find_zone(const struct zonedb *db, const uint8_t *qname, size_t qlen,
+                                    const uint8_t *label_off, unsigned labels)
+{
+    /* Longest match first; no zone has more labels than max_labels. */
+    unsigned skip = labels > db->max_labels ? labels - db->max_labels : 0;
+    for (unsigned i = skip; i <= labels; i++) {
+        size_t off = i < labels ? label_off[i] : qlen - 1;
+        const struct zone *z = find_exact(db, qname + off, qlen - off);
+        if (z)
+            return z;
+    }
+    return NULL;
+}

@@ -1,0 +1,115 @@
+/* zonedb.h — the in-memory zone database: built once per load, then read by every
+ * worker without locks until it is replaced as a whole.
+ * SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/arena.h"
+#include "lib/compiler.h"
+#include "lib/diag.h"
+
+/* Private-use type codes (RFC 6895 §3.1) for the two dynamic record types; they never
+ * appear on the wire. */
+#define TYPE_DYNA 65281
+#define TYPE_DYNC 65282
+
+/* One RRset, ready to copy into a response: count records, each laid out as
+ * type(2) class(2) ttl(4) rdlength(2) rdata — everything but the owner name. */
+struct rrset {
+    uint16_t type;
+    uint16_t count;
+    uint32_t ttl;
+    uint32_t len;
+    const uint8_t *wire;
+    /* NS, MX, SRV: for each record, the in-zone node its target names, or NULL.  Found at
+     * load so that additional-section processing needs no lookup per query. */
+    const struct node **targets;
+};
+
+enum node_flag {
+    NODE_APEX = 1 << 0,
+    NODE_CUT = 1 << 1, /* NS below the apex: a delegation point */
+    NODE_DNAME = 1 << 2,
+    NODE_CNAME = 1 << 3,
+    NODE_DYNA = 1 << 4,     /* A/AAAA come from service dyn_service */
+    NODE_DYNC = 1 << 5,     /* a CNAME comes from service dyn_service */
+    NODE_OCCLUDED = 1 << 6, /* below a cut or a DNAME: never answered from directly */
+};
+
+/* A name that exists in the zone: one with records, or an empty non-terminal
+ * (RFC 4592 §2.2.2) with none. */
+struct node {
+    const uint8_t *name; /* lower-case wire */
+    uint8_t namelen;
+    uint8_t labels; /* not counting the root */
+    uint16_t flags;
+    uint16_t nrrsets;
+    uint16_t dyn_service;        /* DYNA/DYNC: index into the config's services */
+    uint32_t dyn_ttl;            /* DYNA/DYNC: the record's TTL */
+    const struct node *parent;   /* NULL at the apex */
+    const struct node *wildcard; /* the child "*", or NULL */
+    /* The highest ancestor strictly above this node (the apex counts for DNAME, not for
+     * NS) that holds a cut or a DNAME: where RFC 1034 §4.3.2 step 3 stops descending. */
+    const struct node *stop;
+    const struct rrset *rrsets; /* ordered by type */
+};
+
+struct zone {
+    const uint8_t *name; /* lower-case wire */
+    uint8_t namelen, labels;
+    const struct node *apex;
+    const struct rrset *soa;
+    uint32_t neg_ttl; /* RFC 2308 §5: min(SOA TTL, SOA MINIMUM) */
+    uint32_t serial;
+    size_t nnodes, nrecords;
+    const char *file;
+    /* Open addressing, linear probing; a slot holds the node's hash beside the pointer
+     * so most misses cost no name comparison. */
+    struct zslot {
+        uint32_t hash;
+        const struct node *node;
+    } * slots;
+    uint32_t mask;
+    atomic_int refs; /* zonedbs holding this zone; changed only by the reloading thread */
+    struct arena arena;
+};
+
+/* Every zone of one load, found by name. */
+struct zonedb {
+    struct zone **zones;
+    size_t nzones;
+    unsigned max_labels; /* of any zone name: where the longest-match search starts */
+    struct zslot_z {
+        uint32_t hash;
+        struct zone *zone;
+    } * slots;
+    uint32_t mask;
+};
+
+/* Resolves a DYNA/DYNC service name to its index, or -1 when unknown. */
+typedef int (*service_resolver)(void *ctx, const char *name);
+
+struct zone_load_opts {
+    service_resolver resolve_service;
+    void *resolve_ctx;
+    size_t max_records; /* 0: no limit */
+};
+
+/* Drops one reference (zone_load hands the caller one); the last frees the zone. */
+void zone_release(struct zone *z);
+
+/* A database over zones (each gains a reference); NULL when out of memory. */
+struct zonedb *zonedb_new(struct zone **zones, size_t n) F_WUNUSED;
+void zonedb_free(struct zonedb *db);
+
+/* The zone with the longest name that qname (lower-case wire, qlen bytes, labels
+ * labels) lies in, or NULL. */
+const struct zone *zonedb_find_zone(const struct zonedb *db, const uint8_t *qname, size_t qlen,
+                                    const uint8_t *label_off, unsigned labels);
+/* The zone's node for name, or NULL. */
+const struct node *zone_find_node(const struct zone *z, const uint8_t *name, size_t len);
+const struct rrset *node_rrset(const struct node *n, uint16_t type);

@@ -1,0 +1,633 @@
+/* zonefile.c — RFC 1035 §5 master files: entries, directives ($ORIGIN, $TTL, $INCLUDE),
+ * owner/TTL/class defaults, and rdata.  The common types take a fast path; everything
+ * else, RFC 3597 generic data included, is parsed by ldns.
+ * SPDX-License-Identifier: MIT */
+#include "config.h"
+#include "zones/dname.h"
+#include "zones/zonebuild.h"
+#include "zones/zonedb.h"
+#include "zones/zonefile.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include <ldns/ldns.h>
+
+#define MAX_TOKENS        4096
+#define MAX_INCLUDE_DEPTH 8
+#define MAX_TTL           2147483647u /* RFC 2181 §8 */
+
+struct token {
+    const char *p;
+    size_t len;
+};
+
+/* One logical entry: the tokens of a line, with parenthesised continuations joined. */
+struct entry {
+    struct token *tok;
+    size_t ntok;
+    bool blank_owner; /* the line began with white space: owner is the previous one */
+    unsigned line;
+};
+
+/* The text of one file being read. */
+struct source {
+    const char *path; /* interned: lives as long as the zone */
+    char *text;
+    size_t len, pos;
+    unsigned line;
+    uint8_t origin[DNAME_MAX + 1];
+    unsigned depth;
+};
+
+/* What carries over from entry to entry, across $INCLUDE too. */
+struct reader {
+    struct zone_builder *zb;
+    struct diag *d;
+    struct entry e;
+    uint8_t prev_owner[DNAME_MAX + 1];
+    bool have_prev;
+    uint32_t dollar_ttl, last_ttl;
+    bool have_dollar_ttl, have_last_ttl, warned_ttl;
+    ldns_buffer *wire;
+    char *text; /* scratch for handing an entry to ldns */
+    size_t textcap;
+};
+
+static int read_source(struct reader *r, struct source *s);
+
+/* ---- lexing --------------------------------------------------------------------------- */
+
+static bool is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r';
+}
+
+static void skip_comment(struct source *s)
+{
+    while (s->pos < s->len && s->text[s->pos] != '\n')
+        s->pos++;
+}
+
+/* Scans one token starting at s->pos (not white space, not a delimiter). */
+static int scan_token(struct source *s, struct token *t, struct diag *d)
+{
+    size_t start = s->pos;
+    bool quoted = s->text[start] == '"';
+    if (quoted)
+        s->pos++;
+    while (s->pos < s->len) {
+        char c = s->text[s->pos];
+        if (c == '\\' && s->pos + 1 < s->len) {
+            s->pos += 2;
+            continue;
+        }
+        if (quoted) {
+            if (c == '\n')
+                s->line++;
+            s->pos++;
+            if (c == '"')
+                break;
+            continue;
+        }
+        if (is_space(c) || c == '\n' || c == ';' || c == '(' || c == ')' || c == '"')
+            break;
+        s->pos++;
+    }
+    if (quoted && s->text[s->pos - 1] != '"') {
+        diag_error(d, s->path, s->line, 0, "unterminated quoted string; add the closing \"");
+        return -1;
+    }
+    t->p = s->text + start;
+    t->len = s->pos - start;
+    return 0;
+}
+
+static int push_token(struct reader *r, struct source *s)
+{
+    if (r->e.ntok == MAX_TOKENS) {
+        diag_error(r->d, s->path, s->line, 0, "entry has more than %d fields", MAX_TOKENS);
+        return -1;
+    }
+    return scan_token(s, &r->e.tok[r->e.ntok++], r->d);
+}
+
+/* Reads the next non-empty entry; returns 1 when one was read, 0 at end of file, -1 on a
+ * lexical error (the rest of that entry is skipped). */
+static int next_entry(struct reader *r, struct source *s)
+{
+    for (;;) {
+        if (s->pos >= s->len)
+            return 0;
+        struct entry *e = &r->e;
+        e->ntok = 0;
+        e->blank_owner = is_space(s->text[s->pos]);
+        e->line = s->line;
+        int parens = 0, rc = 1;
+        while (s->pos < s->len) {
+            char c = s->text[s->pos];
+            if (c == '\n') {
+                s->line++;
+                s->pos++;
+                if (parens == 0)
+                    break;
+            } else if (is_space(c)) {
+                s->pos++;
+            } else if (c == ';') {
+                skip_comment(s);
+            } else if (c == '(' || c == ')') {
+                parens += c == '(' ? 1 : -1;
+                s->pos++;
+                if (parens < 0) {
+                    diag_error(r->d, s->path, s->line, 0, "')' without a matching '('");
+                    rc = -1;
+                    parens = 0;
+                }
+            } else if (push_token(r, s) < 0) {
+                rc = -1;
+                skip_comment(s);
+            }
+        }
+        if (parens > 0) {
+            diag_error(r->d, s->path, e->line, 0, "'(' is never closed; add the matching ')'");
+            return -1;
+        }
+        if (rc < 0 || e->ntok > 0)
+            return rc;
+        /* a blank or comment-only line: keep going */
+    }
+}
+
+/* ---- small field parsers ---------------------------------------------------------- */
+
+static bool tok_is(const struct token *t, const char *word)
+{
+    return t->len == strlen(word) && strncasecmp(t->p, word, t->len) == 0;
+}
+
+/* A TTL: seconds, or BIND's 1w2d3h4m5s units. */
+static bool parse_ttl(const struct token *t, uint32_t *out)
+{
+    uint64_t total = 0, cur = 0;
+    bool digits = false, any_unit = false;
+    if (!t->len || t->p[0] < '0' || t->p[0] > '9')
+        return false;
+    for (size_t i = 0; i < t->len; i++) {
+        char c = t->p[i];
+        if (c >= '0' && c <= '9') {
+            cur = cur * 10 + (uint64_t)(c - '0');
+            digits = true;
+            if (cur > MAX_TTL)
+                return false;
+            continue;
+        }
+        static const char units[] = "smhdw";
+        static const uint32_t mult[] = {1, 60, 3600, 86400, 604800};
+        const char *u = strchr(units, c | 0x20);
+        if (!u || !*u || !digits)
+            return false;
+        total += cur * mult[u - units];
+        cur = 0;
+        digits = false;
+        any_unit = true;
+    }
+    if (digits && any_unit)
+        return false; /* "1h30" is ambiguous */
+    total += cur;
+    if (total > MAX_TTL)
+        return false;
+    *out = (uint32_t)total;
+    return true;
+}
+
+static bool is_class(const struct token *t)
+{
+    return tok_is(t, "IN") || tok_is(t, "CH") || tok_is(t, "HS") || tok_is(t, "CS") ||
+           (t->len > 5 && strncasecmp(t->p, "CLASS", 5) == 0);
+}
+
+static int parse_type(const struct token *t)
+{
+    char buf[32];
+    if (t->len >= sizeof(buf))
+        return -1;
+    memcpy(buf, t->p, t->len);
+    buf[t->len] = '\0';
+    if (strcasecmp(buf, "DYNA") == 0)
+        return TYPE_DYNA;
+    if (strcasecmp(buf, "DYNC") == 0)
+        return TYPE_DYNC;
+    ldns_rr_type type = ldns_get_rr_type_by_name(buf);
+    /* Meta and query-only types (RFC 6895 §3.1) and our private codes never sit in a zone. */
+    if (type == 0 || type == LDNS_RR_TYPE_OPT || (type >= 128 && type <= 255) ||
+        type == TYPE_DYNA || type == TYPE_DYNC)
+        return -1;
+    return (int)type;
+}
+
+/* ---- rdata ------------------------------------------------------------------------ */
+
+static bool fast_name(const struct token *t, const struct source *s, uint8_t *out, size_t *len)
+{
+    const char *why;
+    int n = dname_from_text(t->p, t->len, s->origin, out, &why);
+    if (n < 0)
+        return false;
+    *len = (size_t)n;
+    return true;
+}
+
+static bool fast_u16(const struct token *t, uint8_t *out)
+{
+    unsigned v = 0;
+    if (t->len == 0 || t->len > 5)
+        return false;
+    for (size_t i = 0; i < t->len; i++) {
+        if (t->p[i] < '0' || t->p[i] > '9')
+            return false;
+        v = v * 10 + (unsigned)(t->p[i] - '0');
+    }
+    if (v > 65535)
+        return false;
+    out[0] = (uint8_t)(v >> 8);
+    out[1] = (uint8_t)v;
+    return true;
+}
+
+static bool fast_addr(const struct token *t, int af, uint8_t *out)
+{
+    char buf[64];
+    if (t->len >= sizeof(buf))
+        return false;
+    memcpy(buf, t->p, t->len);
+    buf[t->len] = '\0';
+    return inet_pton(af, buf, out) == 1;
+}
+
+/* Parses rdata of the common types without ldns.  Returns the rdata length, or -1 when
+ * the entry is not of a shape this path handles (ldns then decides, with its messages). */
+static int rdata_fast(uint16_t type, const struct token *t, size_t n, const struct source *s,
+                      uint8_t *out)
+{
+    size_t len;
+    if (n == 0 || (t[0].len == 2 && t[0].p[0] == '\\' && t[0].p[1] == '#'))
+        return -1;
+    switch (type) {
+    case LDNS_RR_TYPE_A:
+        return n == 1 && fast_addr(&t[0], AF_INET, out) ? 4 : -1;
+    case LDNS_RR_TYPE_AAAA:
+        return n == 1 && fast_addr(&t[0], AF_INET6, out) ? 16 : -1;
+    case LDNS_RR_TYPE_NS:
+    case LDNS_RR_TYPE_CNAME:
+    case LDNS_RR_TYPE_PTR:
+    case LDNS_RR_TYPE_DNAME:
+        return n == 1 && fast_name(&t[0], s, out, &len) ? (int)len : -1;
+    case LDNS_RR_TYPE_MX:
+        if (n == 2 && fast_u16(&t[0], out) && fast_name(&t[1], s, out + 2, &len))
+            return (int)len + 2;
+        return -1;
+    default:
+        return -1;
+    }
+}
+
+static bool text_reserve(struct reader *r, size_t need)
+{
+    if (need <= r->textcap)
+        return true;
+    size_t cap = r->textcap ? r->textcap : 4096;
+    while (cap < need)
+        cap *= 2;
+    char *t = realloc(r->text, cap);
+    if (!t)
+        return false;
+    r->text = t;
+    r->textcap = cap;
+    return true;
+}
+
+/* Hands "type rdata…" to ldns with a placeholder owner and returns the rdata in wire form
+ * through r->wire. */
+static ldns_status rdata_ldns(struct reader *r, const struct source *s, const struct token *type,
+                              const struct token *t, size_t n)
+{
+    size_t need = 16 + type->len;
+    for (size_t i = 0; i < n; i++)
+        need += t[i].len + 1;
+    if (!text_reserve(r, need))
+        return LDNS_STATUS_MEM_ERR;
+    size_t k = (size_t)sprintf(r->text, ". 0 IN %.*s", (int)type->len, type->p);
+    for (size_t i = 0; i < n; i++) {
+        r->text[k++] = ' ';
+        memcpy(r->text + k, t[i].p, t[i].len);
+        k += t[i].len;
+    }
+    r->text[k] = '\0';
+    ldns_rdf *origin = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, dname_len(s->origin), s->origin);
+    ldns_rr *rr = NULL;
+    ldns_status st =
+        origin ? ldns_rr_new_frm_str(&rr, r->text, 0, origin, NULL) : LDNS_STATUS_MEM_ERR;
+    if (st == LDNS_STATUS_OK) {
+        ldns_buffer_clear(r->wire);
+        st = ldns_rr_rdata2buffer_wire(r->wire, rr);
+    }
+    ldns_rr_free(rr);
+    ldns_rdf_deep_free(origin);
+    return st;
+}
+
+/* ---- entries -------------------------------------------------------------------------- */
+
+static void err_at(struct reader *r, const struct source *s, const char *fmt, const char *arg,
+                   size_t arglen)
+{
+    char msg[512];
+    snprintf(msg, sizeof(msg), fmt, (int)arglen, arg);
+    diag_error(r->d, s->path, r->e.line, 0, "%s", msg);
+}
+
+static void directive_origin(struct reader *r, struct source *s)
+{
+    const char *why = "it needs one name";
+    uint8_t name[DNAME_MAX + 1];
+    int n = r->e.ntok == 2 ? dname_from_text(r->e.tok[1].p, r->e.tok[1].len, s->origin, name, &why)
+                           : -1;
+    if (n < 0) {
+        diag_error(r->d, s->path, r->e.line, 0, "bad $ORIGIN: %s; write e.g. $ORIGIN example.com.",
+                   why);
+        return;
+    }
+    dname_lower(name);
+    memcpy(s->origin, name, (size_t)n);
+}
+
+static void directive_ttl(struct reader *r, struct source *s)
+{
+    if (r->e.ntok != 2 || !parse_ttl(&r->e.tok[1], &r->dollar_ttl)) {
+        diag_error(r->d, s->path, r->e.line, 0,
+                   "bad $TTL: write a number of seconds up to 2147483647, or units like 1h30m");
+        return;
+    }
+    r->have_dollar_ttl = true;
+}
+
+static char *include_path(const struct source *s, const struct token *t)
+{
+    char *rel = strndup(t->p, t->len);
+    if (!rel || rel[0] == '/')
+        return rel;
+    /* Relative to the including file's directory, so a zone tree can move as a whole. */
+    const char *slash = strrchr(s->path, '/');
+    if (!slash)
+        return rel;
+    size_t dirlen = (size_t)(slash - s->path) + 1;
+    char *full = malloc(dirlen + strlen(rel) + 1);
+    if (full) {
+        memcpy(full, s->path, dirlen);
+        strcpy(full + dirlen, rel);
+    }
+    free(rel);
+    return full;
+}
+
+static void directive_include(struct reader *r, struct source *s)
+{
+    struct entry *e = &r->e;
+    if (e->ntok < 2 || e->ntok > 3) {
+        diag_error(r->d, s->path, e->line, 0, "bad $INCLUDE: write $INCLUDE file [origin]");
+        return;
+    }
+    if (s->depth + 1 >= MAX_INCLUDE_DEPTH) {
+        diag_error(r->d, s->path, e->line, 0, "$INCLUDE nested deeper than %d files",
+                   MAX_INCLUDE_DEPTH);
+        return;
+    }
+    struct source inc = {.depth = s->depth + 1};
+    memcpy(inc.origin, s->origin, dname_len(s->origin));
+    const char *why = NULL;
+    if (e->ntok == 3 &&
+        dname_from_text(e->tok[2].p, e->tok[2].len, s->origin, inc.origin, &why) < 0) {
+        diag_error(r->d, s->path, e->line, 0, "bad $INCLUDE origin: %s", why);
+        return;
+    }
+    dname_lower(inc.origin);
+    char *path = include_path(s, &e->tok[1]);
+    if (!path)
+        return;
+    inc.path = zb_file(r->zb, path);
+    free(path);
+    unsigned line = e->line;
+    /* RFC 1035 §5.1: the included file's $ORIGIN does not leak back into this one. */
+    if (inc.path && read_source(r, &inc) < 0)
+        diag_error(r->d, s->path, line, 0, "in the file included here");
+}
+
+static void directive(struct reader *r, struct source *s)
+{
+    const struct token *t = &r->e.tok[0];
+    if (tok_is(t, "$ORIGIN"))
+        directive_origin(r, s);
+    else if (tok_is(t, "$TTL"))
+        directive_ttl(r, s);
+    else if (tok_is(t, "$INCLUDE"))
+        directive_include(r, s);
+    else
+        err_at(r, s, "unknown directive %.*s; $ORIGIN, $TTL and $INCLUDE are supported", t->p,
+               t->len);
+}
+
+static bool entry_owner(struct reader *r, struct source *s, size_t *i)
+{
+    struct entry *e = &r->e;
+    if (e->blank_owner) {
+        if (!r->have_prev) {
+            diag_error(r->d, s->path, e->line, 0,
+                       "the first record has no owner name; start the line with a name or @");
+            return false;
+        }
+        return true;
+    }
+    const char *why;
+    int n = dname_from_text(e->tok[0].p, e->tok[0].len, s->origin, r->prev_owner, &why);
+    if (n < 0) {
+        char msg[300];
+        snprintf(msg, sizeof(msg), "bad owner name %%.*s: %s", why);
+        err_at(r, s, msg, e->tok[0].p, e->tok[0].len);
+        r->have_prev = false;
+        return false;
+    }
+    dname_lower(r->prev_owner);
+    r->have_prev = true;
+    *i = 1;
+    return true;
+}
+
+/* [TTL] [class] in either order (RFC 1035 §5.1), then the type. */
+static int entry_ttl_class_type(struct reader *r, struct source *s, size_t *i, uint32_t *ttl,
+                                const struct token **typetok)
+{
+    struct entry *e = &r->e;
+    bool have_ttl = false, have_class = false;
+    for (; *i < e->ntok; (*i)++) {
+        const struct token *t = &e->tok[*i];
+        if (!have_ttl && parse_ttl(t, ttl)) {
+            have_ttl = true;
+        } else if (!have_class && is_class(t)) {
+            if (!tok_is(t, "IN")) {
+                err_at(r, s, "class %.*s is not served; Meridian serves class IN only", t->p,
+                       t->len);
+                return -1;
+            }
+            have_class = true;
+        } else {
+            break;
+        }
+    }
+    if (*i == e->ntok) {
+        diag_error(r->d, s->path, e->line, 0, "the record has no type");
+        return -1;
+    }
+    *typetok = &e->tok[(*i)++];
+    int type = parse_type(*typetok);
+    if (type < 0) {
+        err_at(r, s, "unknown record type %.*s; write a known type or TYPEnnn (RFC 3597)",
+               (*typetok)->p, (*typetok)->len);
+        return -1;
+    }
+    if (!have_ttl)
+        *ttl = r->have_dollar_ttl ? r->dollar_ttl : r->last_ttl;
+    if (!have_ttl && !r->have_dollar_ttl && !r->have_last_ttl) {
+        if (!r->warned_ttl)
+            diag_warn(r->d, s->path, e->line, 0, "no TTL and no $TTL before this record; using %u",
+                      *ttl);
+        r->warned_ttl = true;
+    }
+    if (have_ttl) {
+        r->last_ttl = *ttl;
+        r->have_last_ttl = true;
+    }
+    return type;
+}
+
+static void entry_record(struct reader *r, struct source *s)
+{
+    struct entry *e = &r->e;
+    size_t i = 0;
+    uint32_t ttl = 0;
+    const struct token *typetok;
+    if (!entry_owner(r, s, &i))
+        return;
+    int type = entry_ttl_class_type(r, s, &i, &ttl, &typetok);
+    if (type < 0)
+        return;
+    const struct token *rd = &e->tok[i];
+    size_t nrd = e->ntok - i;
+    uint8_t fast[DNAME_MAX + 2];
+    const uint8_t *rdata = fast;
+    int rdlen;
+    if (type == TYPE_DYNA || type == TYPE_DYNC) {
+        if (nrd != 1) {
+            diag_error(r->d, s->path, e->line, 0, "%s takes one service name, e.g. DYNA web",
+                       type == TYPE_DYNA ? "DYNA" : "DYNC");
+            return;
+        }
+        rdata = (const uint8_t *)rd[0].p;
+        rdlen = (int)rd[0].len;
+    } else if ((rdlen = rdata_fast((uint16_t)type, rd, nrd, s, fast)) < 0) {
+        ldns_status st = rdata_ldns(r, s, typetok, rd, nrd);
+        if (st != LDNS_STATUS_OK) {
+            char msg[300];
+            snprintf(msg, sizeof(msg), "bad %%.*s record: %s", ldns_get_errorstr_by_id(st));
+            err_at(r, s, msg, typetok->p, typetok->len);
+            return;
+        }
+        rdata = ldns_buffer_begin(r->wire);
+        rdlen = (int)ldns_buffer_position(r->wire);
+    }
+    zb_add(r->zb, r->prev_owner, dname_len(r->prev_owner), (uint16_t)type, ttl, rdata,
+           (size_t)rdlen, s->path, e->line);
+}
+
+/* ---- files ---------------------------------------------------------------------------- */
+
+static char *slurp(const char *path, size_t *len, int *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        *err = errno;
+        return NULL;
+    }
+    struct stat st;
+    char *buf = NULL;
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode)) {
+        buf = malloc((size_t)st.st_size + 1);
+        if (buf && fread(buf, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
+            free(buf);
+            buf = NULL;
+        }
+        *len = (size_t)st.st_size;
+    }
+    *err = buf ? 0 : (errno ? errno : EINVAL);
+    fclose(f);
+    if (buf)
+        buf[*len] = '\0';
+    return buf;
+}
+
+static int read_source(struct reader *r, struct source *s)
+{
+    int err;
+    s->text = slurp(s->path, &s->len, &err);
+    if (!s->text) {
+        diag_error(r->d, s->path, 0, 0, "cannot read the zone file: %s", strerror(err));
+        return -1;
+    }
+    if (memchr(s->text, '\0', s->len)) {
+        diag_error(r->d, s->path, 0, 0, "the file contains NUL bytes; is it a zone file?");
+        free(s->text);
+        return -1;
+    }
+    s->line = 1;
+    unsigned errors = r->d->errors;
+    int rc;
+    while ((rc = next_entry(r, s)) != 0) {
+        if (rc < 0)
+            continue;
+        if (!r->e.blank_owner && r->e.tok[0].p[0] == '$')
+            directive(r, s);
+        else
+            entry_record(r, s);
+    }
+    free(s->text);
+    return r->d->errors == errors ? 0 : -1;
+}
+
+struct zone *zone_load(const char *path, const uint8_t *origin, const struct zone_load_opts *o,
+                       struct diag *d)
+{
+    struct reader r = {.d = d, .last_ttl = 3600};
+    r.zb = zb_new(origin, o, d);
+    r.e.tok = malloc(MAX_TOKENS * sizeof(*r.e.tok));
+    r.wire = ldns_buffer_new(65536);
+    struct zone *z = NULL;
+    if (!r.zb || !r.e.tok || !r.wire) {
+        diag_error(d, path, 0, 0, "out of memory");
+    } else {
+        struct source s = {.path = zb_file(r.zb, path)};
+        memcpy(s.origin, origin, dname_len(origin));
+        if (s.path)
+            read_source(&r, &s);
+    }
+    if (r.zb)
+        z = zb_finish(r.zb, path);
+    free(r.e.tok);
+    free(r.text);
+    if (r.wire)
+        ldns_buffer_free(r.wire);
+    return z;
+}
