@@ -2,6 +2,7 @@
  * SPDX-License-Identifier: MIT */
 #include "config.h"
 #include "server/daemon.h"
+#include "geoip/state.h"
 #include "lib/log.h"
 #include "server/loader.h"
 #include "server/stats.h"
@@ -36,19 +37,6 @@ static void on_reclaim(evutil_socket_t fd, short what, void *arg)
         schedule_reclaim();
 }
 
-static void log_lines(enum log_level lvl, const struct diag *d)
-{
-    if (!d->text)
-        return;
-    const char *p = d->text;
-    while (*p) {
-        const char *nl = strchr(p, '\n');
-        size_t n = nl ? (size_t)(nl - p) : strlen(p);
-        log_msg(lvl, "%.*s", (int)n, p);
-        p += n + (nl ? 1 : 0);
-    }
-}
-
 static void warn_unapplied(const struct config *old, const struct config *c)
 {
     bool same =
@@ -63,15 +51,13 @@ int daemon_reload(struct diag *d)
 {
     struct view *old = view_current();
     struct view *v = loader_load(d0.conf_path, old, false, d);
-    if (!v) {
-        diag_note(d, "reload failed: still serving the configuration and zones loaded before");
+    if (!v)
         return -1;
-    }
     warn_unapplied(old->conf, v->conf);
     view_publish(v);
     tcp_configure(v->conf);
     schedule_reclaim();
-    return d->errors ? -1 : 0;
+    return d->errors ? 1 : 0;
 }
 
 static void on_sighup(evutil_socket_t sig, short what, void *arg)
@@ -79,8 +65,13 @@ static void on_sighup(evutil_socket_t sig, short what, void *arg)
     struct diag d;
     diag_init(&d);
     int rc = daemon_reload(&d);
-    log_lines(d.errors ? LOG_LVL_ERR : LOG_LVL_INFO, &d);
-    log_msg(rc ? LOG_LVL_ERR : LOG_LVL_INFO, "reload %s", rc ? "failed" : "done");
+    log_lines(d.text);
+    if (rc == 0)
+        log_info("reload done");
+    else if (rc > 0)
+        log_warn("reload done with errors: what failed keeps serving its previous version");
+    else
+        log_err("reload failed: still serving the configuration and zones loaded before");
     diag_free(&d);
 }
 
@@ -107,7 +98,7 @@ static int start_listeners(const struct config *c)
     int rc = tcp_start(d0.base, c, &d);
     if (rc == 0)
         rc = udp_start(c, worker_count(c), &d);
-    log_lines(LOG_LVL_ERR, &d);
+    log_lines(d.text);
     diag_free(&d);
     return rc;
 }
@@ -151,5 +142,6 @@ int daemon_run(const char *conf_path, struct view *v)
     event_base_free(d0.base);
     view_shutdown();
     stats_free_all();
+    state_free_all();
     return status;
 }

@@ -12,5 +12,6 @@
 int daemon_run(const char *conf_path, struct view *v) F_WUNUSED;
 
 /* Reloads config and zones from the config file: what fails keeps serving its previous
- * version.  Returns 0 when everything loaded; the details go to d either way. */
+ * version.  Returns 0 when everything loaded, 1 when the new config is serving but some
+ * zone kept its previous version, -1 when nothing changed; the details go to d. */
 int daemon_reload(struct diag *d) F_WUNUSED;

@@ -3,6 +3,7 @@
 #include "config.h"
 #include "lib/log.h"
 #include "server/daemon.h"
+#include "server/explain.h"
 #include "server/loader.h"
 
 #include <getopt.h>
@@ -19,12 +20,18 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "Usage: meridiand [-c FILE] [-t] [-d] [-h] [-V]\n"
+            "       meridiand [-c FILE] --explain NAME CLIENT-IP\n"
             "Meridian: an authoritative DNS server that answers dynamic names by the\n"
             "client's location, the regions' health, weights and failover order.\n"
             "\n"
             "  -c, --config FILE  the YAML configuration (default %s)\n"
             "  -t, --test         check the configuration and every zone, print what was\n"
             "                     found or every error as file:line:column, and exit 0 or 1\n"
+            "  -e, --explain NAME CLIENT-IP\n"
+            "                     print what CLIENT-IP would get for NAME and why: the\n"
+            "                     database record, the place, each policy step, the\n"
+            "                     answer; CLIENT-IP/LEN (e.g. 198.51.100.0/24) is sent as\n"
+            "                     EDNS Client Subnet, a bare address as the packet source\n"
             "  -d, --debug        log debug messages too\n"
             "  -h, --help         show this help and exit\n"
             "  -V, --version      show the version and exit\n"
@@ -49,13 +56,29 @@ static int check_only(const char *path)
     return v ? 0 : 1;
 }
 
+static int explain_only(const char *path, const char *name, const char *client)
+{
+    struct diag d;
+    diag_init(&d);
+    struct view *v = loader_load(path, NULL, true, &d);
+    int rc = 1;
+    if (v) {
+        diag_free(&d);
+        diag_init(&d);
+        rc = explain(v, name, client, &d) == 0 ? 0 : 1;
+    }
+    fputs(d.text ? d.text : "", rc ? stderr : stdout);
+    view_free(v);
+    diag_free(&d);
+    return rc;
+}
+
 static int serve(const char *path)
 {
     struct diag d;
     diag_init(&d);
     struct view *v = loader_load(path, NULL, true, &d);
-    if (d.text)
-        fputs(d.text, stderr);
+    log_lines(d.text);
     diag_free(&d);
     if (!v) {
         log_err("%s: not starting; fix the errors above (meridiand -t -c %s checks)", path, path);
@@ -67,15 +90,23 @@ static int serve(const char *path)
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'}, {"test", no_argument, NULL, 't'},
-        {"debug", no_argument, NULL, 'd'},        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
+        {"config", required_argument, NULL, 'c'},
+        {"test", no_argument, NULL, 't'},
+        {"debug", no_argument, NULL, 'd'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {"explain", required_argument, NULL, 'e'},
+        {NULL, 0, NULL, 0},
     };
     const char *path = DEFAULT_CONFIG;
+    const char *explain_name = NULL;
     bool test = false;
     int ch;
-    while ((ch = getopt_long(argc, argv, "c:tdhV", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "c:tdhVe:", opts, NULL)) != -1) {
         switch (ch) {
+        case 'e':
+            explain_name = optarg;
+            break;
         case 'c':
             path = optarg;
             break;
@@ -95,6 +126,13 @@ int main(int argc, char **argv)
             usage(stderr);
             return 2;
         }
+    }
+    if (explain_name) {
+        if (optind + 1 != argc) {
+            fprintf(stderr, "meridiand: --explain takes NAME and CLIENT-IP\n");
+            return 2;
+        }
+        return explain_only(path, explain_name, argv[optind]);
     }
     if (optind != argc) {
         fprintf(stderr, "meridiand: unexpected argument '%s'\n", argv[optind]);

@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: MIT */
 #include "config.h"
 #include "server/tcp.h"
+#include "geoip/dyn.h"
 #include "lib/log.h"
 #include "server/listen.h"
 #include "server/stats.h"
@@ -35,6 +36,7 @@ static struct {
     unsigned count, max;
     struct timeval idle;
     struct stats *stats;
+    struct dyn_scratch *ws;
     uint8_t msg[65535];
     uint8_t out[2 + ANSWER_TCP_MAX];
 } tcp;
@@ -63,6 +65,15 @@ static void conn_free(struct conn *c)
         set_accepting(true);
 }
 
+/* Stops reading and closes once what was already answered has gone out. */
+static void close_after_output(struct conn *c)
+{
+    c->closing = true;
+    bufferevent_disable(c->bev, EV_READ);
+    if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+        conn_free(c);
+}
+
 /* Answers one framed message; false when the connection should close. */
 static bool answer_message(struct conn *c, size_t len)
 {
@@ -71,8 +82,8 @@ static bool answer_message(struct conn *c, size_t len)
     evbuffer_remove(in, tcp.msg, len);
     struct answer_info info;
     const struct view *v = view_current();
-    size_t rlen = answer_query(&v->env, tcp.msg, len, tcp.out + 2, true,
-                               (const struct sockaddr *)&c->peer, &info);
+    struct answer_client client = {(const struct sockaddr *)&c->peer, true, tcp.ws, NULL};
+    size_t rlen = answer_query(&v->env, tcp.msg, len, tcp.out + 2, &client, &info);
     stats_count(tcp.stats, PROTO_TCP, &info);
     if (!rlen)
         return false; /* not a query: nothing sensible can follow on this stream */
@@ -96,7 +107,7 @@ static void on_read(struct bufferevent *bev, void *arg)
         if (evbuffer_get_length(in) < 2 + len)
             return;
         if (!answer_message(c, len)) {
-            conn_free(c);
+            close_after_output(c);
             return;
         }
     }
@@ -119,12 +130,10 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 {
     struct conn *c = arg;
     /* A half-closed client still gets the answers to what it sent. */
-    if ((what & BEV_EVENT_EOF) && evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
-        c->closing = true;
-        bufferevent_disable(bev, EV_READ);
-        return;
-    }
-    conn_free(c);
+    if (what & BEV_EVENT_EOF)
+        close_after_output(c);
+    else
+        conn_free(c);
 }
 
 static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
@@ -165,8 +174,9 @@ int tcp_start(struct event_base *base, const struct config *c, struct diag *d)
 {
     tcp.base = base;
     tcp.stats = stats_new();
+    tcp.ws = dyn_scratch_new();
     tcp.listeners = calloc(c->server.nlisten ? c->server.nlisten : 1, sizeof(*tcp.listeners));
-    if (!tcp.stats || !tcp.listeners)
+    if (!tcp.stats || !tcp.ws || !tcp.listeners)
         return -1;
     tcp_configure(c);
     for (size_t i = 0; i < c->server.nlisten; i++) {
@@ -199,5 +209,7 @@ void tcp_stop(void)
         evconnlistener_free(tcp.listeners[i]);
     free(tcp.listeners);
     tcp.listeners = NULL;
+    dyn_scratch_free(tcp.ws);
+    tcp.ws = NULL;
     tcp.nlisteners = 0;
 }

@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: MIT */
 #include "config.h"
 #include "server/udp.h"
+#include "geoip/dyn.h"
 #include "lib/log.h"
 #include "server/listen.h"
 #include "server/stats.h"
@@ -44,6 +45,7 @@ struct worker {
     bool started;
     struct view_reader *reader;
     struct stats *stats;
+    struct dyn_scratch *ws;
     struct mmsghdr in[BATCH], out[BATCH];
     struct slot slots[BATCH];
 };
@@ -108,9 +110,9 @@ static int answer_one(struct worker *w, const struct view *v, int i, int nout)
     struct msghdr *in = &w->in[i].msg_hdr;
     struct answer_info info;
     size_t len = 0;
+    struct answer_client client = {(const struct sockaddr *)&s->peer, false, w->ws, NULL};
     if (!(in->msg_flags & MSG_TRUNC))
-        len = answer_query(&v->env, s->in, w->in[i].msg_len, s->out, false,
-                           (const struct sockaddr *)&s->peer, &info);
+        len = answer_query(&v->env, s->in, w->in[i].msg_len, s->out, &client, &info);
     else
         info.dropped = true;
     stats_count(w->stats, PROTO_UDP, &info);
@@ -174,12 +176,14 @@ static struct worker *worker_new(const struct conf_listen *l, struct diag *d)
     w->pktinfo = listen_is_wildcard(l);
     w->reader = view_reader_new();
     w->stats = stats_new();
+    w->ws = dyn_scratch_new();
     struct timeval tv = {0, IDLE_WAKE_MS * 1000};
-    if (w->fd < 0 || !w->reader || !w->stats ||
+    if (w->fd < 0 || !w->reader || !w->stats || !w->ws ||
         setsockopt(w->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) {
         if (w->fd >= 0)
             close(w->fd);
         view_reader_delete(w->reader);
+        dyn_scratch_free(w->ws);
         free(w);
         return NULL;
     }
@@ -216,6 +220,7 @@ void udp_stop(void)
         if (workers[i]->started)
             pthread_join(workers[i]->thread, NULL);
         close(workers[i]->fd);
+        dyn_scratch_free(workers[i]->ws);
         free(workers[i]);
     }
     free(workers);

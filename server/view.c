@@ -2,6 +2,7 @@
  * SPDX-License-Identifier: MIT */
 #include "config.h"
 #include "server/view.h"
+#include "geoip/dyn.h"
 
 #include <stdlib.h>
 
@@ -22,6 +23,7 @@ void view_free(struct view *v)
     if (!v)
         return;
     zonedb_free(v->db);
+    dyn_free(v->dyn);
     conf_free(v->conf);
     free(v);
 }

@@ -2,10 +2,12 @@
  * SPDX-License-Identifier: MIT */
 #include "config.h"
 #include "zones/answer.h"
+#include "geoip/dyn.h"
 #include "zones/dname.h"
 #include "zones/packet.h"
 #include "zones/response.h"
 
+#include <netinet/in.h>
 #include <string.h>
 
 #define TYPE_A     1
@@ -39,11 +41,15 @@ struct cur {
 
 struct ans {
     const struct answer_env *env;
+    const struct answer_client *client;
     struct query q;
     struct response r;
     const struct zone *zone;
     bool tcp;
     unsigned chain;
+    uint8_t scope; /* widest ECS scope any dynamic decision in this answer needed */
+    bool have_dc;
+    struct dyn_client dc;
     uint8_t names[MAX_CHAIN][DNAME_MAX + 1]; /* chain targets, lower-case */
     uint8_t offs[MAX_CHAIN][DNAME_LABELS];
 };
@@ -158,15 +164,103 @@ static void cname(struct ans *a, const struct node *n, struct owner o)
     follow(a, s->wire + 10, resp_last_target(&a->r));
 }
 
+/* ---- dynamic names -------------------------------------------------------------------- */
+
+/* RFC 7871 §7.1.1: the ECS address when the query has one, else the packet's source. */
+static const struct dyn_client *client_of(struct ans *a)
+{
+    struct dyn_client *c = &a->dc;
+    if (a->have_dc)
+        return c;
+    a->have_dc = true;
+    memset(c, 0, sizeof(*c));
+    const struct sockaddr *sa = a->client->src;
+    if (a->q.has_ecs && a->env->ecs) {
+        c->family = a->q.ecs.family == 1 ? AF_INET : AF_INET6;
+        memcpy(c->addr, a->q.ecs.addr, sizeof(c->addr));
+        c->bits = a->q.ecs.source;
+        c->ecs = true;
+    } else if (sa && sa->sa_family == AF_INET) {
+        c->family = AF_INET;
+        memcpy(c->addr, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+        c->bits = 32;
+    } else if (sa && sa->sa_family == AF_INET6) {
+        const uint8_t *b = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
+        bool mapped = IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)b);
+        c->family = mapped ? AF_INET : AF_INET6;
+        memcpy(c->addr, mapped ? b + 12 : b, mapped ? 4 : 16);
+        c->bits = mapped ? 32 : 128;
+    }
+    return c;
+}
+
+static void dyn_run(struct ans *a, const struct node *n, uint16_t qtype, struct dyn_answer *out)
+{
+    if (a->client->trace) {
+        char name[DNAME_TEXTMAX];
+        dname_to_text(n->name, name, sizeof(name));
+        diag_note(a->client->trace, "name: %s is dynamic (%s, service #%u), %s query", name,
+                  n->flags & NODE_DYNC ? "DYNC" : "DYNA", n->dyn_service,
+                  qtype == TYPE_A      ? "A"
+                  : qtype == TYPE_AAAA ? "AAAA"
+                                       : "CNAME");
+    }
+    dyn_resolve(a->env->dyn, n->dyn_service, qtype, client_of(a), a->client->ws, out,
+                a->client->trace);
+    if (!out->ttl)
+        out->ttl = n->dyn_ttl;
+    if (out->scope > a->scope)
+        a->scope = out->scope;
+}
+
+/* The chosen region's addresses for a DYNA name; false when there are none. */
+static bool dyna(struct ans *a, const struct node *n, uint16_t qtype, struct owner o)
+{
+    struct dyn_answer d;
+    dyn_run(a, n, qtype, &d);
+    for (unsigned i = 0; i < d.n; i++) {
+        if (!resp_put_rr(&a->r, SEC_ANSWER, o, qtype, d.ttl, d.addr[i], qtype == TYPE_A ? 4 : 16)) {
+            truncate_answer(a);
+            return true;
+        }
+    }
+    return d.n > 0;
+}
+
+/* A DYNC name answers like a CNAME whose target the service picks. */
+static void dync(struct ans *a, const struct node *n, struct owner o)
+{
+    struct dyn_answer d;
+    dyn_run(a, n, TYPE_CNAME, &d);
+    if (!d.cname) {
+        a->r.rcode = RCODE_SERVFAIL;
+        return;
+    }
+    if (!resp_put_rr(&a->r, SEC_ANSWER, o, TYPE_CNAME, d.ttl, d.cname, dname_len(d.cname))) {
+        truncate_answer(a);
+        return;
+    }
+    if (a->q.qtype != TYPE_CNAME)
+        follow(a, d.cname, resp_last_target(&a->r));
+}
+
 /* RFC 8482 §4.1: over UDP one RRset stands for all; over TCP the client gets them all. */
 static void any(struct ans *a, const struct cur *c, const struct node *n, struct owner o)
 {
-    if (n->nrrsets == 0) {
+    bool some = false;
+    if (n->flags & NODE_DYNA) {
+        some = dyna(a, n, TYPE_A, o);
+        if ((a->tcp || !some) && !a->r.tc)
+            some |= dyna(a, n, TYPE_AAAA, o);
+        if (some && !a->tcp)
+            return;
+    }
+    if (n->nrrsets == 0 && !some) {
         negative(a, c, RCODE_NOERROR);
         return;
     }
-    unsigned count = a->tcp ? n->nrrsets : 1;
-    for (unsigned i = 0; i < count; i++)
+    unsigned count = a->tcp ? n->nrrsets : (n->nrrsets ? 1 : 0);
+    for (unsigned i = 0; i < count && !a->r.tc; i++)
         put_answer(a, o, &n->rrsets[i]);
 }
 
@@ -178,8 +272,17 @@ static void answer_node(struct ans *a, const struct cur *c, const struct node *n
         cname(a, n, o);
         return;
     }
+    if (n->flags & NODE_DYNC) {
+        dync(a, n, o);
+        return;
+    }
     if (qtype == TYPE_ANY) {
         any(a, c, n, o);
+        return;
+    }
+    if ((n->flags & NODE_DYNA) && (qtype == TYPE_A || qtype == TYPE_AAAA)) {
+        if (!dyna(a, n, qtype, o) && !a->r.tc)
+            negative(a, c, RCODE_NOERROR); /* the region has no address of this family */
         return;
     }
     const struct rrset *s = node_rrset(n, qtype);
@@ -299,8 +402,15 @@ static void answer(struct ans *a)
     }
     a->zone = find_zone(a);
     if (!a->zone) {
+        if (a->client->trace)
+            diag_note(a->client->trace, "zone: none of ours holds this name: REFUSED");
         a->r.rcode = RCODE_REFUSED;
         return;
+    }
+    if (a->client->trace) {
+        char zn[DNAME_TEXTMAX];
+        dname_to_text(a->zone->name, zn, sizeof(zn));
+        diag_note(a->client->trace, "zone: %s (serial %u)", zn, a->zone->serial);
     }
     a->r.aa = true;
     struct cur c = {a->q.qname, a->q.qname_len, a->q.labels, a->q.label_off, DNS_HEADER, true};
@@ -316,19 +426,21 @@ static uint16_t udp_limit(const struct ans *a)
 }
 
 size_t answer_query(const struct answer_env *env, const uint8_t *msg, size_t len, uint8_t *out,
-                    bool tcp, const struct sockaddr *src, struct answer_info *info)
+                    const struct answer_client *client, struct answer_info *info)
 {
     struct ans a;
     a.env = env;
-    a.tcp = tcp;
+    a.client = client;
+    a.tcp = client->tcp;
     a.chain = 0;
+    a.scope = 0;
+    a.have_dc = false;
     enum parse_result pr = packet_parse(msg, len, &a.q);
     info->dropped = pr == PARSE_DROP;
     if (pr == PARSE_DROP)
         return 0;
-    (void)src;
     struct ecs_reply ecs = {.present = a.q.has_ecs && env->ecs, .ecs = a.q.ecs, .scope = 0};
-    size_t size = tcp ? ANSWER_TCP_MAX : udp_limit(&a);
+    size_t size = a.tcp ? ANSWER_TCP_MAX : udp_limit(&a);
     resp_start(&a.r, out, size, resp_opt_size(&a.q, &ecs), &a.q, msg);
     if (pr == PARSE_ERROR)
         a.r.rcode = a.q.rcode;
@@ -337,6 +449,7 @@ size_t answer_query(const struct answer_env *env, const uint8_t *msg, size_t len
     info->qtype = a.q.has_question ? a.q.qtype : 0;
     info->rcode = a.r.rcode;
     info->truncated = a.r.tc;
+    ecs.scope = a.scope; /* static answers hold everywhere: scope 0 (RFC 7871 §7.2.1) */
     if (!a.q.edns && a.r.rcode > 15)
         a.r.rcode = RCODE_SERVFAIL;
     return resp_finish(&a.r, &a.q, ecs.present ? &ecs : NULL, env->udp_payload);

@@ -9,9 +9,11 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "lib/diag.h"
 #include "zones/zonedb.h"
 
-struct dyn; /* dynamic names; NULL when the config has none */
+struct dyn;         /* dynamic names; NULL when the config has none */
+struct dyn_scratch; /* a thread's working memory for them */
 
 /* Everything an answer depends on besides the query: one consistent snapshot. */
 struct answer_env {
@@ -31,7 +33,15 @@ struct answer_info {
 
 #define ANSWER_TCP_MAX 65535
 
-/* Answers the message msg from client src over UDP (tcp false, out at least 65535 bytes)
- * or TCP.  Returns the response length, or 0 when nothing should be sent. */
+/* The transport side of a query. */
+struct answer_client {
+    const struct sockaddr *src; /* the packet's source address; NULL when unknown */
+    bool tcp;
+    struct dyn_scratch *ws; /* the calling thread's */
+    struct diag *trace;     /* explain: each step as a line; NULL when answering */
+};
+
+/* Answers the message msg into out (ANSWER_TCP_MAX bytes).  Returns the response
+ * length, or 0 when nothing should be sent. */
 size_t answer_query(const struct answer_env *env, const uint8_t *msg, size_t len, uint8_t *out,
-                    bool tcp, const struct sockaddr *src, struct answer_info *info);
+                    const struct answer_client *client, struct answer_info *info);

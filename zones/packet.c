@@ -144,15 +144,16 @@ enum parse_result packet_parse(const uint8_t *m, size_t len, struct query *q)
         q->question_end = pos;
         q->has_question = true;
     }
-    if (q->opcode != 0)
-        return fail(q, RCODE_NOTIMP);
     if (!q->has_question)
-        return fail(q, RCODE_FORMERR);
+        return fail(q, q->opcode != 0 ? RCODE_NOTIMP : RCODE_FORMERR);
     if (!parse_records(m, len, &pos, an + ns, false, q) ||
         !parse_records(m, len, &pos, ar, true, q)) {
         q->edns = false; /* a broken OPT is not echoed */
-        return fail(q, RCODE_FORMERR);
+        return fail(q, q->opcode != 0 ? RCODE_NOTIMP : RCODE_FORMERR);
     }
+    /* RFC 6891 §7: an error answer to an EDNS query carries OPT too, so parse first. */
+    if (q->opcode != 0)
+        return fail(q, RCODE_NOTIMP);
     if (q->edns && q->edns_version > 0)
         return fail(q, RCODE_BADVERS);
     return PARSE_OK;

@@ -172,6 +172,14 @@ static bool dyn_rdata(struct zone_builder *b, uint16_t type, const uint8_t *rdat
                    type == TYPE_DYNA ? "DYNA" : "DYNC", name);
         return false;
     }
+    if (type == TYPE_DYNC && b->opts.service_has_cnames &&
+        !b->opts.service_has_cnames(b->opts.resolve_ctx, idx)) {
+        diag_error(b->d, file, line, 0,
+                   "DYNC names service \"%s\", but not every region it can pick has a cname:; "
+                   "give those regions a cname target or use DYNA",
+                   name);
+        return false;
+    }
     out[0] = (uint8_t)(idx >> 8);
     out[1] = (uint8_t)idx;
     return true;
@@ -599,11 +607,12 @@ static void builder_free(struct zone_builder *b)
 struct zone *zb_finish(struct zone_builder *b, const char *file)
 {
     struct zone *z = b->z;
-    bool ok = b->d->errors == b->errors_before && !b->tmp.failed;
-    if (ok && !(build_nodes(b) && check_apex(b, file) && build_final_table(b)) &&
-        b->d->errors == b->errors_before)
+    /* The zone-wide rules run even after record errors, so that one run reports every
+     * problem (meridiand -t) instead of one layer at a time. */
+    bool built = !b->tmp.failed && build_nodes(b) && check_apex(b, file) && build_final_table(b);
+    if (!built && b->d->errors == b->errors_before)
         diag_error(b->d, file, 0, 0, "out of memory while building the zone");
-    ok = b->d->errors == b->errors_before && !z->arena.failed && !b->tmp.failed;
+    bool ok = built && b->d->errors == b->errors_before && !z->arena.failed;
     if (ok && file)
         z->file = arena_strdup(&z->arena, file);
     builder_free(b);

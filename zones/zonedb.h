@@ -92,9 +92,12 @@ struct zonedb {
 
 /* Resolves a DYNA/DYNC service name to its index, or -1 when unknown. */
 typedef int (*service_resolver)(void *ctx, const char *name);
+/* Whether a service can answer DYNC: every region it may pick has a CNAME target. */
+typedef bool (*service_cname_check)(void *ctx, int service);
 
 struct zone_load_opts {
     service_resolver resolve_service;
+    service_cname_check service_has_cnames; /* NULL: no DYNC check */
     void *resolve_ctx;
     size_t max_records; /* 0: no limit */
 };

@@ -74,32 +74,32 @@ static void skip_comment(struct source *s)
         s->pos++;
 }
 
-/* Scans one token starting at s->pos (not white space, not a delimiter). */
+/* Scans one token starting at s->pos (not white space, not a delimiter).  A quoted part
+ * may sit inside a token (RFC 9460's alpn="h2,h3"); a token that starts with a quote
+ * ends with its closing quote, so "a""b" stays two strings. */
 static int scan_token(struct source *s, struct token *t, struct diag *d)
 {
     size_t start = s->pos;
-    bool quoted = s->text[start] == '"';
-    if (quoted)
-        s->pos++;
+    bool quoted = false, leading = s->text[start] == '"';
     while (s->pos < s->len) {
         char c = s->text[s->pos];
         if (c == '\\' && s->pos + 1 < s->len) {
             s->pos += 2;
             continue;
         }
-        if (quoted) {
-            if (c == '\n')
-                s->line++;
+        if (c == '"') {
+            quoted = !quoted;
             s->pos++;
-            if (c == '"')
+            if (!quoted && leading)
                 break;
             continue;
         }
-        if (is_space(c) || c == '\n' || c == ';' || c == '(' || c == ')' || c == '"')
+        if (!quoted && (is_space(c) || c == '\n' || c == ';' || c == '(' || c == ')'))
             break;
+        s->line += c == '\n';
         s->pos++;
     }
-    if (quoted && s->text[s->pos - 1] != '"') {
+    if (quoted) {
         diag_error(d, s->path, s->line, 0, "unterminated quoted string; add the closing \"");
         return -1;
     }

@@ -1,0 +1,356 @@
+/* dyn.c — compiling regions and services at load, and answering a dynamic name.
+ * SPDX-License-Identifier: MIT */
+#include "config.h"
+#include "geoip/dyn.h"
+#include "geoip/dyntypes.h"
+#include "geoip/latency.h"
+#include "geoip/nettree.h"
+#include "zones/dname.h"
+
+#include <arpa/inet.h>
+#include <math.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static atomic_uint next_id = 1;
+
+/* ---- regions ------------------------------------------------------------------------- */
+
+static bool region_addresses(struct dyn *d, struct dyn_region *r, const struct conf_region *cr,
+                             bool initial_up)
+{
+    uint8_t *v4 = arena_alloc(&d->arena, cr->naddresses * 4 + 1);
+    uint8_t *v6 = arena_alloc(&d->arena, cr->naddresses * 16 + 1);
+    struct addr_state **s4 = arena_alloc(&d->arena, (cr->naddresses + 1) * sizeof(*s4));
+    struct addr_state **s6 = arena_alloc(&d->arena, (cr->naddresses + 1) * sizeof(*s6));
+    if (!v4 || !v6 || !s4 || !s6)
+        return false;
+    for (size_t i = 0; i < cr->naddresses; i++) {
+        const struct conf_ip *ip = &cr->addresses[i];
+        struct addr_state *st = state_addr(cr->name, ip->text, initial_up);
+        if (!st)
+            return false;
+        if (ip->family == AF_INET) {
+            memcpy(v4 + 4 * r->nv4, ip->addr, 4);
+            s4[r->nv4++] = st;
+        } else {
+            memcpy(v6 + 16 * r->nv6, ip->addr, 16);
+            s6[r->nv6++] = st;
+        }
+    }
+    r->v4 = v4;
+    r->v6 = v6;
+    r->v4st = s4;
+    r->v6st = s6;
+    return true;
+}
+
+static bool region_build(struct dyn *d, struct dyn_region *r, const struct config *c,
+                         const struct conf_region *cr)
+{
+    r->name = cr->name;
+    r->has_loc = cr->has_location;
+    r->lat = cr->lat * M_PI / 180;
+    r->lon = cr->lon * M_PI / 180;
+    r->st = state_region(cr->name);
+    bool initial_up = cr->check < 0 || !c->checks[cr->check].initial_down;
+    if (!r->st || !region_addresses(d, r, cr, initial_up))
+        return false;
+    if (cr->cname) {
+        uint8_t wire[DNAME_MAX + 1];
+        const char *why;
+        int n = dname_from_text(cr->cname, strlen(cr->cname), NULL, wire, &why);
+        if (n < 0 || !(r->cname = arena_memdup(&d->arena, wire, (size_t)n)))
+            return false;
+    }
+    return true;
+}
+
+/* ---- services ------------------------------------------------------------------------ */
+
+static const struct dyn_choice *choice_build(struct dyn *d, const struct conf_choice *cc,
+                                             const char *label)
+{
+    struct dyn_choice *c = arena_alloc(&d->arena, sizeof(*c));
+    uint16_t *regions = arena_alloc(&d->arena, (cc->n + 1) * sizeof(*regions));
+    uint32_t *weights = cc->weights ? arena_alloc(&d->arena, (cc->n + 1) * sizeof(*weights)) : NULL;
+    if (!c || !regions || (cc->weights && !weights))
+        return NULL;
+    for (size_t i = 0; i < cc->n; i++) {
+        regions[i] = (uint16_t)cc->regions[i];
+        if (weights)
+            weights[i] = cc->weights[i];
+    }
+    c->n = (unsigned)cc->n;
+    c->regions = regions;
+    c->weights = weights;
+    c->label = arena_strdup(&d->arena, label);
+    return c;
+}
+
+static bool geo_key(struct dyn *d, struct dyn_service *s, const struct conf_geo_entry *e)
+{
+    const struct dyn_choice *c = choice_build(d, &e->choice, e->key);
+    if (!c)
+        return false;
+    const char *k = e->key;
+    size_t len = strlen(k);
+    if (strcmp(k, "default") == 0) {
+        s->deflt = c;
+    } else if (len == 2 && continent_index(k) < CONTINENTS) {
+        s->by_continent[continent_index(k)] = c; /* "AS" is Asia, never American Samoa */
+    } else if (len == 2) {
+        if (!s->by_country && !(s->by_country = arena_alloc(&d->arena, COUNTRY_SLOTS * sizeof(c))))
+            return false;
+        s->by_country[(k[0] - 'A') * 26 + (k[1] - 'A')] = c;
+    } else {
+        struct dyn_subdiv *sd = &s->subdivs[s->nsubdivs++];
+        snprintf(sd->key, sizeof(sd->key), "%s", k);
+        sd->choice = c;
+    }
+    return true;
+}
+
+static bool service_geo(struct dyn *d, struct dyn_service *s, const struct conf_service *cs)
+{
+    s->subdivs = arena_alloc(&d->arena, (cs->nmap + 1) * sizeof(*s->subdivs));
+    if (!s->subdivs)
+        return false;
+    for (size_t i = 0; i < cs->nmap; i++)
+        if (!geo_key(d, s, &cs->map[i]))
+            return false;
+    return s->deflt != NULL;
+}
+
+static bool service_build(struct dyn *d, struct dyn_service *s, const struct config *c,
+                          const struct conf_service *cs, struct diag *diag)
+{
+    s->name = cs->name;
+    s->policy = cs->policy;
+    s->ttl = cs->ttl;
+    s->max_answers = cs->max_answers;
+    s->st = arena_alloc(&d->arena, (c->nregions + 1) * sizeof(*s->st));
+    if (!s->st)
+        return false;
+    for (size_t r = 0; r < c->nregions; r++)
+        if (!(s->st[r] = state_svc_region(cs->name, c->regions[r].name)))
+            return false;
+    const struct dyn_choice *set = choice_build(d, &cs->set, cs->name);
+    if (!set)
+        return false;
+    s->set = *set;
+    if (cs->policy == POLICY_LATENCY) {
+        s->latency = latency_load(cs->latency_table, c, diag);
+        if (!s->latency)
+            return false;
+    }
+    return cs->policy != POLICY_GEO || service_geo(d, s, cs);
+}
+
+/* ---- operator networks --------------------------------------------------------------- */
+
+static bool nets_build(struct dyn *d, const struct conf_geoip *g)
+{
+    if (!g->nnets)
+        return true;
+    if (!(d->nets = nettree_new()))
+        return false;
+    for (size_t i = 0; i < g->nnets; i++) {
+        const struct conf_net *n = &g->nets[i];
+        char label[96];
+        snprintf(label, sizeof(label), "%s/%u", n->ip.text, n->prefix);
+        struct conf_choice cc = {.regions = n->regions, .n = n->nregions};
+        const struct dyn_choice *c = choice_build(d, &cc, label);
+        if (!c || nettree_add(d->nets, n->ip.family, n->ip.addr, n->prefix, c) == -2)
+            return false; /* -1, a duplicate, cannot happen: the config rejects those */
+    }
+    nettree_seal(d->nets);
+    return true;
+}
+
+/* ---- life cycle ---------------------------------------------------------------------- */
+
+static bool dyn_build(struct dyn *d, const struct config *c, struct diag *diag)
+{
+    d->regions = arena_alloc(&d->arena, (c->nregions + 1) * sizeof(*d->regions));
+    d->services = arena_alloc(&d->arena, (c->nservices + 1) * sizeof(*d->services));
+    if (!d->regions || !d->services)
+        return false;
+    for (size_t i = 0; i < c->nregions; i++)
+        if (!region_build(d, &d->regions[d->nregions++], c, &c->regions[i]))
+            return false;
+    for (size_t i = 0; i < c->nservices; i++)
+        if (!service_build(d, &d->services[d->nservices++], c, &c->services[i], diag))
+            return false;
+    return nets_build(d, &c->geoip);
+}
+
+struct dyn *dyn_new(const struct config *c, struct diag *diag)
+{
+    struct dyn *d = calloc(1, sizeof(*d));
+    if (!d)
+        return NULL;
+    arena_init(&d->arena);
+    d->id = atomic_fetch_add(&next_id, 1);
+    d->conf = c;
+    unsigned errors = diag->errors;
+    if (c->geoip.ndatabases && !(d->geodb = geodb_open(&c->geoip, diag))) {
+        dyn_free(d);
+        return NULL;
+    }
+    if (!dyn_build(d, c, diag) || d->arena.failed) {
+        if (diag->errors == errors)
+            diag_error(diag, c->path, 0, 0, "out of memory building regions and services");
+        dyn_free(d);
+        return NULL;
+    }
+    return d;
+}
+
+void dyn_free(struct dyn *d)
+{
+    if (!d)
+        return;
+    for (unsigned i = 0; i < d->nservices; i++)
+        latency_free(d->services[i].latency);
+    nettree_free(d->nets);
+    geodb_close(d->geodb);
+    arena_free(&d->arena);
+    free(d);
+}
+
+bool dyn_service_has_cnames(const struct dyn *d, unsigned service)
+{
+    const struct conf_service *cs = &d->conf->services[service];
+    bool all = cs->set.n == 0 && (cs->policy == POLICY_NEAREST || cs->policy == POLICY_LATENCY);
+    for (unsigned r = 0; r < d->nregions; r++) {
+        bool used = all;
+        for (size_t i = 0; !used && i < cs->set.n; i++)
+            used = cs->set.regions[i] == r;
+        for (size_t m = 0; !used && m < cs->nmap; m++)
+            for (size_t i = 0; !used && i < cs->map[m].choice.n; i++)
+                used = cs->map[m].choice.regions[i] == r;
+        if (used && !d->regions[r].cname)
+            return false;
+    }
+    return true;
+}
+
+struct dyn_scratch *dyn_scratch_new(void)
+{
+    struct dyn_scratch *ws = calloc(1, sizeof(*ws));
+    if (!ws)
+        return NULL;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ws->rng = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^ (uintptr_t)ws;
+    ws->rng |= 1; /* xorshift never leaves zero */
+    return ws;
+}
+
+void dyn_scratch_free(struct dyn_scratch *ws)
+{
+    free(ws);
+}
+
+/* ---- answering ----------------------------------------------------------------------- */
+
+/* The region's addresses of the family asked for: those up, or all when none is (the
+ * region is up through its other family, or the service failed open). */
+static void pick_addresses(const struct dyn_region *r, const struct dyn_service *s, bool v6,
+                           struct dyn_scratch *ws, struct dyn_answer *out)
+{
+    unsigned n = v6 ? r->nv6 : r->nv4, size = v6 ? 16 : 4;
+    const uint8_t *base = v6 ? r->v6 : r->v4;
+    struct addr_state *const *st = v6 ? r->v6st : r->v4st;
+    for (int all = 0; all < 2 && out->n == 0; all++)
+        for (unsigned i = 0; i < n && out->n < DYN_MAX_ANSWERS; i++)
+            if (all || state_up(st[i]))
+                out->addr[out->n++] = base + (size_t)i * size;
+    unsigned want = s->max_answers && s->max_answers < out->n ? s->max_answers : out->n;
+    if (!s->max_answers)
+        return;
+    /* A partial Fisher-Yates shuffle: want random addresses out of n, in random order. */
+    for (unsigned i = 0; i < want; i++) {
+        unsigned j = i + (unsigned)(scratch_random(ws) % (out->n - i));
+        const uint8_t *t = out->addr[i];
+        out->addr[i] = out->addr[j];
+        out->addr[j] = t;
+    }
+    out->n = want;
+}
+
+static void trace_answer(const struct dyn *d, const struct dyn_answer *a, uint16_t qtype,
+                         struct diag *trace)
+{
+    if (a->region < 0) {
+        diag_note(trace, "answer: no region");
+        return;
+    }
+    diag_note(trace, "chosen: %s%s, ECS scope /%u", d->regions[a->region].name,
+              a->fail_open ? " (every candidate down: failing open)" : "", a->scope);
+    for (unsigned i = 0; i < a->n; i++) {
+        char text[INET6_ADDRSTRLEN];
+        inet_ntop(qtype == 28 ? AF_INET6 : AF_INET, a->addr[i], text, sizeof(text));
+        diag_note(trace, "answer: %s %s", qtype == 28 ? "AAAA" : "A", text);
+    }
+    if (a->cname) {
+        char text[DNAME_TEXTMAX];
+        dname_to_text(a->cname, text, sizeof(text));
+        diag_note(trace, "answer: CNAME %s", text);
+    }
+}
+
+void dyn_resolve(const struct dyn *d, unsigned service, uint16_t qtype,
+                 const struct dyn_client *client, struct dyn_scratch *ws, struct dyn_answer *out,
+                 struct diag *trace)
+{
+    const struct dyn_service *s = &d->services[service];
+    struct location loc;
+    locate(d, client, ws, &loc, trace);
+    out->n = 0;
+    out->cname = NULL;
+    out->ttl = s->ttl;
+    bool dync = qtype == 5;
+    uint8_t scope = 0;
+    out->region = policy_pick(d, s, &loc, ws, dync, &out->fail_open, &scope, trace);
+    out->scope = scope < client->bits ? scope : client->bits;
+    if (out->region >= 0) {
+        const struct dyn_region *r = &d->regions[out->region];
+        if (dync)
+            out->cname = r->cname;
+        else
+            pick_addresses(r, s, qtype == 28, ws, out);
+    }
+    if (trace)
+        trace_answer(d, out, qtype, trace);
+}
+
+bool dyn_client_parse(const char *text, struct dyn_client *c)
+{
+    char buf[64];
+    snprintf(buf, sizeof(buf), "%s", text);
+    char *slash = strchr(buf, '/');
+    if (slash)
+        *slash++ = '\0';
+    memset(c, 0, sizeof(*c));
+    c->family = strchr(buf, ':') ? AF_INET6 : AF_INET;
+    if (inet_pton(c->family, buf, c->addr) != 1)
+        return false;
+    unsigned max = c->family == AF_INET ? 32 : 128;
+    char *end = NULL;
+    unsigned long bits = slash ? strtoul(slash, &end, 10) : max;
+    if ((slash && (end == slash || *end)) || bits > max)
+        return false;
+    c->bits = (uint8_t)bits;
+    c->ecs = slash != NULL;
+    for (unsigned i = 0; i < 16; i++) /* bits past the prefix are unknown: zero them */
+        if (i * 8 >= bits)
+            c->addr[i] = 0;
+        else if (i * 8 + 8 > bits)
+            c->addr[i] &= (uint8_t)(0xFF << (8 - (bits - i * 8)));
+    return true;
+}

@@ -1,0 +1,58 @@
+/* dyn.h — dynamic names: which region serves this client, and with which addresses or
+ * CNAME target.  Built once per config load from the regions and services; answered
+ * from by every worker without locks or allocation.
+ * SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lib/compiler.h"
+#include "lib/diag.h"
+#include "server/conf.h"
+
+struct dyn;
+struct dyn_scratch;
+
+/* Where the client is, as the query tells it: the ECS address and source prefix when
+ * present (RFC 7871 §7.1.1), else the packet's source address with every bit known. */
+struct dyn_client {
+    int family; /* AF_INET or AF_INET6; 0 when nothing is known */
+    uint8_t addr[16];
+    uint8_t bits;
+    bool ecs;
+};
+
+#define DYN_MAX_ANSWERS 64
+
+struct dyn_answer {
+    int region; /* index into the config's regions; -1 when none */
+    uint32_t ttl;
+    uint8_t scope;  /* ECS scope prefix (RFC 7871 §7.2.1), never above the source prefix */
+    bool fail_open; /* every candidate was down: answered as if all were up */
+    unsigned n;
+    const uint8_t *addr[DYN_MAX_ANSWERS]; /* 4 or 16 bytes each, by the query type */
+    const uint8_t *cname;                 /* DYNC: the target in wire form */
+};
+
+/* Compiles the config's regions and services and opens its GeoIP databases.  NULL with
+ * the reasons in d. */
+struct dyn *dyn_new(const struct config *c, struct diag *d) F_WUNUSED;
+void dyn_free(struct dyn *d);
+
+/* True when every region the service can pick has a CNAME target (DYNC needs one). */
+bool dyn_service_has_cnames(const struct dyn *d, unsigned service);
+
+/* Per-thread working memory: a random stream and a cache of decoded GeoIP records. */
+struct dyn_scratch *dyn_scratch_new(void) F_WUNUSED;
+void dyn_scratch_free(struct dyn_scratch *ws);
+
+/* Answers service for client: qtype 1 (A) or 28 (AAAA) fills addresses, 5 (CNAME) the
+ * target.  trace, when not NULL, receives each step of the decision as a line. */
+void dyn_resolve(const struct dyn *d, unsigned service, uint16_t qtype,
+                 const struct dyn_client *client, struct dyn_scratch *ws, struct dyn_answer *out,
+                 struct diag *trace);
+
+/* Fills client from an address in text ("198.51.100.7", "2001:db8::/48"); false when
+ * the text is not an address. */
+bool dyn_client_parse(const char *text, struct dyn_client *client);

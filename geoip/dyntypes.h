@@ -1,0 +1,117 @@
+/* dyntypes.h — the compiled regions and services shared by the dynamic-name modules
+ * (dyn.c builds them, locate.c and policy.c read them).  Not for use elsewhere.
+ * SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "geoip/dyn.h"
+#include "geoip/geodb.h"
+#include "geoip/state.h"
+#include "lib/arena.h"
+#include "server/conf.h"
+
+struct latency_table;
+struct nettree;
+
+struct dyn_region {
+    const char *name;
+    bool has_loc;
+    double lat, lon; /* radians */
+    unsigned nv4, nv6;
+    const uint8_t *v4, *v6; /* nv4 × 4 and nv6 × 16 bytes */
+    struct addr_state **v4st, **v6st;
+    const uint8_t *cname; /* wire form, or NULL */
+    struct region_state *st;
+};
+
+/* An ordered fallback list, or a weighted set when weights is not NULL. */
+struct dyn_choice {
+    unsigned n;
+    const uint16_t *regions;
+    const uint32_t *weights;
+    const char *label; /* the map key or net it came from, for explain */
+};
+
+#define COUNTRY_SLOTS (26 * 26)
+#define CONTINENTS    7
+
+struct dyn_subdiv {
+    char key[40]; /* "US-CA" */
+    const struct dyn_choice *choice;
+};
+
+struct dyn_service {
+    const char *name;
+    enum policy_kind policy;
+    uint32_t ttl; /* 0: the record's */
+    unsigned max_answers;
+    /* geo: the most specific key wins; each table is filled at load */
+    const struct dyn_choice **by_country; /* COUNTRY_SLOTS, or NULL when no country key */
+    const struct dyn_choice *by_continent[CONTINENTS];
+    const struct dyn_choice *deflt;
+    struct dyn_subdiv *subdivs;
+    unsigned nsubdivs;
+    /* weighted: regions and weights; failover: the order; nearest and latency: the
+     * candidates (every region when the config names none) */
+    struct dyn_choice set;
+    struct latency_table *latency;
+    struct svc_region_state **st; /* by region index */
+};
+
+/* Where a query's client is, and how much of its address decided that. */
+struct location {
+    int family; /* the client address looked up: family, bytes, known bits */
+    uint8_t addr[16];
+    uint8_t bits;
+    const struct dyn_choice *net; /* a geoip.nets entry: it decides alone */
+    struct geodb_hit hit;
+    struct place place; /* continent and coordinates completed from the country table */
+    bool known;         /* there was an address to look up */
+    uint8_t prefix;     /* of the network that decided */
+};
+
+struct dyn {
+    uint32_t id; /* tells cached records of an older load apart */
+    const struct config *conf;
+    struct dyn_region *regions;
+    unsigned nregions;
+    struct dyn_service *services;
+    unsigned nservices;
+    struct geodb *geodb;
+    struct nettree *nets;
+    struct arena arena;
+};
+
+#define CACHE_SLOTS 4096
+
+struct dyn_scratch {
+    uint64_t rng;
+    struct cached_place {
+        uint64_t key;
+        struct place place;
+    } cache[CACHE_SLOTS];
+};
+
+/* locate.c */
+void locate(const struct dyn *d, const struct dyn_client *c, struct dyn_scratch *ws,
+            struct location *out, struct diag *trace);
+uint16_t continent_index(const char *code); /* 0..6, or CONTINENTS when unknown */
+
+/* policy.c: the region for the service, or -1; *fail_open set when health was ignored. */
+int policy_pick(const struct dyn *d, const struct dyn_service *s, const struct location *loc,
+                struct dyn_scratch *ws, bool dync, bool *fail_open, uint8_t *scope,
+                struct diag *trace);
+bool region_healthy(const struct dyn_region *r);
+
+static inline uint64_t scratch_random(struct dyn_scratch *ws)
+{
+    /* xorshift64*: a stream per thread, no syscall and no shared state */
+    uint64_t x = ws->rng;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    ws->rng = x;
+    return x * 0x2545F4914F6CDD1DULL;
+}

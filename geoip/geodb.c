@@ -1,0 +1,256 @@
+/* geodb.c — reading places out of MaxMind-format databases.
+ * SPDX-License-Identifier: MIT */
+#include "config.h"
+#include "geoip/geodb.h"
+
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <maxminddb.h>
+
+#define PATH_MAX_PARTS 8
+
+/* A field path split into the NULL-terminated parts MMDB_aget_value takes. */
+struct path {
+    const char *part[PATH_MAX_PARTS + 1];
+    char buf[128];
+};
+
+struct schema {
+    struct path continent, country, subdivision, latitude, longitude;
+    struct path country_fallback; /* GeoIP2: registered_country when country is absent */
+};
+
+struct db {
+    MMDB_s mmdb;
+    struct schema schema;
+    char describe[160];
+};
+
+struct geodb {
+    struct db *dbs;
+    unsigned n;
+};
+
+static void path_set(struct path *p, const char *dotted)
+{
+    memset(p, 0, sizeof(*p));
+    if (!dotted || !*dotted)
+        return;
+    snprintf(p->buf, sizeof(p->buf), "%s", dotted);
+    unsigned n = 0;
+    for (char *s = p->buf; s && n < PATH_MAX_PARTS;) {
+        p->part[n++] = s;
+        s = strchr(s, '.');
+        if (s)
+            *s++ = '\0';
+    }
+}
+
+/* The GeoIP2 schema is what MaxMind's and DB-IP's databases use; anything else is taken
+ * to be a flat record such as ip-location-db's {country_code, latitude, longitude}. */
+static bool is_geoip2(const char *type)
+{
+    static const char *const marks[] = {"GeoIP2", "GeoLite2", "GeoIP", "DBIP", "dbip", "DB-IP"};
+    for (size_t i = 0; type && i < sizeof(marks) / sizeof(marks[0]); i++)
+        if (strstr(type, marks[i]))
+            return true;
+    return false;
+}
+
+static const char *pick(const char *configured, const char *dflt)
+{
+    return configured ? configured : dflt;
+}
+
+static void schema_init(struct db *db, const struct conf_geoip_fields *f)
+{
+    bool g2 = is_geoip2(db->mmdb.metadata.database_type);
+    struct schema *s = &db->schema;
+    path_set(&s->continent, pick(f->continent, g2 ? "continent.code" : "continent_code"));
+    path_set(&s->country, pick(f->country, g2 ? "country.iso_code" : "country_code"));
+    path_set(&s->subdivision, pick(f->subdivision, g2 ? "subdivisions.0.iso_code" : "state1"));
+    path_set(&s->latitude, pick(f->latitude, g2 ? "location.latitude" : "latitude"));
+    path_set(&s->longitude, pick(f->longitude, g2 ? "location.longitude" : "longitude"));
+    path_set(&s->country_fallback, g2 && !f->country ? "registered_country.iso_code" : NULL);
+    snprintf(db->describe, sizeof(db->describe), "%s (%s schema)",
+             db->mmdb.metadata.database_type ? db->mmdb.metadata.database_type : "untyped",
+             g2 ? "GeoIP2" : "flat");
+}
+
+struct geodb *geodb_open(const struct conf_geoip *g, struct diag *d)
+{
+    struct geodb *gd = calloc(1, sizeof(*gd));
+    if (!gd || !(gd->dbs = calloc(g->ndatabases ? g->ndatabases : 1, sizeof(*gd->dbs)))) {
+        free(gd);
+        diag_error(d, NULL, 0, 0, "out of memory opening the GeoIP databases");
+        return NULL;
+    }
+    for (size_t i = 0; i < g->ndatabases; i++) {
+        struct db *db = &gd->dbs[gd->n];
+        int rc = MMDB_open(g->databases[i], MMDB_MODE_MMAP, &db->mmdb);
+        if (rc != MMDB_SUCCESS) {
+            diag_error(d, g->databases[i], 0, 0, "cannot open the GeoIP database: %s",
+                       MMDB_strerror(rc));
+            continue;
+        }
+        gd->n++;
+        schema_init(db, &g->fields);
+    }
+    if (d->errors) {
+        geodb_close(gd);
+        return NULL;
+    }
+    return gd;
+}
+
+void geodb_close(struct geodb *g)
+{
+    if (!g)
+        return;
+    for (unsigned i = 0; i < g->n; i++)
+        MMDB_close(&g->dbs[i].mmdb);
+    free(g->dbs);
+    free(g);
+}
+
+unsigned geodb_count(const struct geodb *g)
+{
+    return g ? g->n : 0;
+}
+
+const char *geodb_describe(const struct geodb *g, unsigned i)
+{
+    return g->dbs[i].describe;
+}
+
+static void make_sockaddr(int family, const uint8_t *addr, struct sockaddr_storage *ss)
+{
+    memset(ss, 0, sizeof(*ss));
+    if (family == AF_INET) {
+        struct sockaddr_in *s = (struct sockaddr_in *)ss;
+        s->sin_family = AF_INET;
+        memcpy(&s->sin_addr, addr, 4);
+    } else {
+        struct sockaddr_in6 *s = (struct sockaddr_in6 *)ss;
+        s->sin6_family = AF_INET6;
+        memcpy(&s->sin6_addr, addr, 16);
+    }
+}
+
+static uint8_t family_prefix(const MMDB_s *m, int family, uint16_t netmask)
+{
+    /* IPv4 lives under ::/96 of an IPv6 tree; libmaxminddb counts from the IPv6 root. */
+    if (family == AF_INET && m->metadata.ip_version == 6) {
+        uint16_t base = m->ipv4_start_node.netmask;
+        netmask = netmask > base ? (uint16_t)(netmask - base) : 0;
+    }
+    unsigned max = family == AF_INET ? 32 : 128;
+    return (uint8_t)(netmask > max ? max : netmask);
+}
+
+struct geodb_hit geodb_lookup(const struct geodb *g, int family, const uint8_t *addr)
+{
+    struct geodb_hit first = {0};
+    struct sockaddr_storage ss;
+    make_sockaddr(family, addr, &ss);
+    for (unsigned i = 0; g && i < g->n; i++) {
+        const MMDB_s *m = &g->dbs[i].mmdb;
+        int err;
+        MMDB_lookup_result_s r = MMDB_lookup_sockaddr(m, (const struct sockaddr *)&ss, &err);
+        if (err != MMDB_SUCCESS)
+            continue; /* e.g. an IPv6 address against an IPv4-only database */
+        struct geodb_hit h = {r.found_entry, i, family_prefix(m, family, r.netmask),
+                              r.entry.offset};
+        if (h.found)
+            return h;
+        if (i == 0)
+            first = h;
+    }
+    return first;
+}
+
+static bool get_value(const MMDB_s *m, uint32_t record, const struct path *p,
+                      MMDB_entry_data_s *out)
+{
+    if (!p->part[0])
+        return false;
+    MMDB_entry_s e = {.mmdb = m, .offset = record};
+    return MMDB_aget_value(&e, out, p->part) == MMDB_SUCCESS && out->has_data;
+}
+
+static void get_code(const MMDB_s *m, uint32_t record, const struct path *p, char *out, size_t size)
+{
+    MMDB_entry_data_s v;
+    if (!get_value(m, record, p, &v) || v.type != MMDB_DATA_TYPE_UTF8_STRING)
+        return;
+    size_t n = v.data_size < size - 1 ? v.data_size : size - 1;
+    for (size_t i = 0; i < n; i++) {
+        char c = v.utf8_string[i];
+        out[i] = c >= 'a' && c <= 'z' ? (char)(c - 32) : c;
+    }
+    out[n] = '\0';
+}
+
+static bool get_number(const MMDB_s *m, uint32_t record, const struct path *p, float *out)
+{
+    MMDB_entry_data_s v;
+    if (!get_value(m, record, p, &v))
+        return false;
+    switch (v.type) {
+    case MMDB_DATA_TYPE_DOUBLE:
+        *out = (float)v.double_value;
+        return true;
+    case MMDB_DATA_TYPE_FLOAT:
+        *out = v.float_value;
+        return true;
+    case MMDB_DATA_TYPE_UTF8_STRING: {
+        char buf[32];
+        size_t n = v.data_size < sizeof(buf) - 1 ? v.data_size : sizeof(buf) - 1;
+        memcpy(buf, v.utf8_string, n);
+        buf[n] = '\0';
+        char *end;
+        *out = strtof(buf, &end);
+        return end != buf;
+    }
+    default:
+        return false;
+    }
+}
+
+void geodb_place(const struct geodb *g, const struct geodb_hit *h, struct place *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!h->found)
+        return;
+    const struct db *db = &g->dbs[h->db];
+    const struct schema *s = &db->schema;
+    get_code(&db->mmdb, h->record, &s->continent, out->continent, sizeof(out->continent));
+    get_code(&db->mmdb, h->record, &s->country, out->country, sizeof(out->country));
+    if (!out->country[0])
+        get_code(&db->mmdb, h->record, &s->country_fallback, out->country, sizeof(out->country));
+    get_code(&db->mmdb, h->record, &s->subdivision, out->subdivision, sizeof(out->subdivision));
+    out->has_coords = get_number(&db->mmdb, h->record, &s->latitude, &out->lat) &&
+                      get_number(&db->mmdb, h->record, &s->longitude, &out->lon);
+}
+
+size_t geodb_dump(const struct geodb *g, const struct geodb_hit *h, char *buf, size_t size)
+{
+    if (!h->found || !size)
+        return 0;
+    MMDB_entry_s e = {.mmdb = &g->dbs[h->db].mmdb, .offset = h->record};
+    MMDB_entry_data_list_s *list = NULL;
+    if (MMDB_get_entry_data_list(&e, &list) != MMDB_SUCCESS)
+        return 0;
+    FILE *f = fmemopen(buf, size, "w");
+    size_t n = 0;
+    if (f) {
+        MMDB_dump_entry_data_list(f, list, 2);
+        n = (size_t)ftell(f);
+        fclose(f);
+    }
+    MMDB_free_entry_data_list(list);
+    return n < size ? n : size - 1;
+}

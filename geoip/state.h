@@ -1,0 +1,59 @@
+/* state.h — what changes while the server runs and outlives every reload: each address's
+ * health (from probes), each region's drain, and per-service weights and drains (from the
+ * control socket).  Entries are created by name when a config is loaded and never move,
+ * so a view holds plain pointers to them; workers read them with relaxed atomic loads and
+ * see a change on their next query, without a lock.  Only the main loop writes.
+ * SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lib/compiler.h"
+
+#define STATE_RESULT_MAX 96
+
+struct addr_state {
+    atomic_bool up;
+    /* Probe bookkeeping, main loop only. */
+    unsigned fails, passes; /* consecutive */
+    int64_t last_change_ms; /* wall clock, 0 = never changed */
+    int64_t last_probe_ms;
+    double latency_ms; /* of the last probe */
+    char last_result[STATE_RESULT_MAX];
+    bool probed; /* at least one probe has finished */
+};
+
+struct region_state {
+    atomic_bool drained;
+};
+
+/* One region within one service. */
+struct svc_region_state {
+    atomic_bool drained;
+    _Atomic int64_t weight; /* -1: the config's weight */
+};
+
+/* Finds or creates an entry; NULL only when out of memory.  initial_up applies when the
+ * address is first seen. */
+struct addr_state *state_addr(const char *region, const char *addr, bool initial_up) F_WUNUSED;
+struct region_state *state_region(const char *region) F_WUNUSED;
+struct svc_region_state *state_svc_region(const char *service, const char *region) F_WUNUSED;
+
+/* Looks up without creating; NULL when never created. */
+struct region_state *state_region_find(const char *region);
+struct svc_region_state *state_svc_region_find(const char *service, const char *region);
+
+static inline bool state_up(const struct addr_state *a)
+{
+    return atomic_load_explicit(&a->up, memory_order_relaxed);
+}
+
+static inline bool state_drained(const struct region_state *r)
+{
+    return atomic_load_explicit(&r->drained, memory_order_relaxed);
+}
+
+/* Frees everything at exit, once no reader is left. */
+void state_free_all(void);
