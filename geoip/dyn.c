@@ -222,20 +222,58 @@ void dyn_free(struct dyn *d)
     free(d);
 }
 
+/* Whether service may ever pick region r. */
+static bool service_uses(const struct conf_service *cs, unsigned r)
+{
+    if (cs->set.n == 0 && (cs->policy == POLICY_NEAREST || cs->policy == POLICY_LATENCY))
+        return true;
+    for (size_t i = 0; i < cs->set.n; i++)
+        if (cs->set.regions[i] == r)
+            return true;
+    for (size_t m = 0; m < cs->nmap; m++)
+        for (size_t i = 0; i < cs->map[m].choice.n; i++)
+            if (cs->map[m].choice.regions[i] == r)
+                return true;
+    return false;
+}
+
+bool dyn_service_uses(const struct dyn *d, unsigned service, unsigned region)
+{
+    return service_uses(&d->conf->services[service], region);
+}
+
 bool dyn_service_has_cnames(const struct dyn *d, unsigned service)
 {
     const struct conf_service *cs = &d->conf->services[service];
-    bool all = cs->set.n == 0 && (cs->policy == POLICY_NEAREST || cs->policy == POLICY_LATENCY);
-    for (unsigned r = 0; r < d->nregions; r++) {
-        bool used = all;
-        for (size_t i = 0; !used && i < cs->set.n; i++)
-            used = cs->set.regions[i] == r;
-        for (size_t m = 0; !used && m < cs->nmap; m++)
-            for (size_t i = 0; !used && i < cs->map[m].choice.n; i++)
-                used = cs->map[m].choice.regions[i] == r;
-        if (used && !d->regions[r].cname)
+    for (unsigned r = 0; r < d->nregions; r++)
+        if (service_uses(cs, r) && !d->regions[r].cname)
             return false;
-    }
+    return true;
+}
+
+bool dyn_region_healthy(const struct dyn *d, unsigned region)
+{
+    return region_healthy(&d->regions[region]);
+}
+
+unsigned dyn_service_count(const struct dyn *d)
+{
+    return d->nservices;
+}
+
+const char *dyn_service_name(const struct dyn *d, unsigned service)
+{
+    return d->services[service].name;
+}
+
+bool dyn_service_all_down(const struct dyn *d, unsigned service)
+{
+    const struct conf_service *cs = &d->conf->services[service];
+    const struct dyn_service *s = &d->services[service];
+    for (unsigned r = 0; r < d->nregions; r++)
+        if (service_uses(cs, r) && !state_drained(d->regions[r].st) &&
+            !atomic_load(&s->st[r]->drained) && region_healthy(&d->regions[r]))
+            return false;
     return true;
 }
 

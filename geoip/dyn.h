@@ -40,6 +40,20 @@ struct dyn_answer {
 struct dyn *dyn_new(const struct config *c, struct diag *d) F_WUNUSED;
 void dyn_free(struct dyn *d);
 
+/* Whether region (config index) has an address up, or none to check. */
+bool dyn_region_healthy(const struct dyn *d, unsigned region);
+
+/* The services, for reports. */
+unsigned dyn_service_count(const struct dyn *d);
+const char *dyn_service_name(const struct dyn *d, unsigned service);
+
+/* True when the service may ever pick the region (config index). */
+bool dyn_service_uses(const struct dyn *d, unsigned service, unsigned region);
+
+/* True when no region the service can pick is both in service and healthy: its answers
+ * are failing open. */
+bool dyn_service_all_down(const struct dyn *d, unsigned service);
+
 /* True when every region the service can pick has a CNAME target (DYNC needs one). */
 bool dyn_service_has_cnames(const struct dyn *d, unsigned service);
 

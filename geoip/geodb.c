@@ -153,7 +153,7 @@ static uint8_t family_prefix(const MMDB_s *m, int family, uint16_t netmask)
 
 struct geodb_hit geodb_lookup(const struct geodb *g, int family, const uint8_t *addr)
 {
-    struct geodb_hit first = {0};
+    struct geodb_hit best = {0};
     struct sockaddr_storage ss;
     make_sockaddr(family, addr, &ss);
     for (unsigned i = 0; g && i < g->n; i++) {
@@ -162,14 +162,20 @@ struct geodb_hit geodb_lookup(const struct geodb *g, int family, const uint8_t *
         MMDB_lookup_result_s r = MMDB_lookup_sockaddr(m, (const struct sockaddr *)&ss, &err);
         if (err != MMDB_SUCCESS)
             continue; /* e.g. an IPv6 address against an IPv4-only database */
-        struct geodb_hit h = {r.found_entry, i, family_prefix(m, family, r.netmask),
-                              r.entry.offset};
-        if (h.found)
-            return h;
-        if (i == 0)
-            first = h;
+        uint8_t prefix = family_prefix(m, family, r.netmask);
+        /* The scope must hold for every database asked: an earlier one's empty network
+         * may be longer than the deciding one's record, and a client beside ours in the
+         * wider network could be answered by that earlier database. */
+        if (prefix > best.prefix)
+            best.prefix = prefix;
+        if (r.found_entry) {
+            best.found = true;
+            best.db = i;
+            best.record = r.entry.offset;
+            return best;
+        }
     }
-    return first;
+    return best;
 }
 
 static bool get_value(const MMDB_s *m, uint32_t record, const struct path *p,

@@ -41,8 +41,9 @@ struct geodb_hit {
     uint32_t record;
 };
 
-/* Looks addr up in the databases in order; the first that holds a record wins.  When
- * none does, the hit describes the first database's empty network. */
+/* Looks addr up in the databases in order; the first that holds a record wins.  The
+ * prefix is the longest network seen on the way, so that it holds for every database
+ * asked, the empty networks of those without a record included. */
 struct geodb_hit geodb_lookup(const struct geodb *g, int family, const uint8_t *addr);
 
 /* Reads the place out of a record found by geodb_lookup. */

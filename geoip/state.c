@@ -11,6 +11,7 @@
 struct entry {
     struct entry *next;
     char *key;
+    size_t klen; /* the parts and their NUL separators */
     union {
         struct addr_state addr;
         struct region_state region;
@@ -20,18 +21,26 @@ struct entry {
 
 static struct entry *entries;
 
-static struct entry *find(const char *kind, const char *a, const char *b, char *key, size_t size)
+/* Builds the key into key (NUL bytes separate the parts, so "a"+"bc" and "ab"+"c" differ)
+ * and returns its length, or 0 when it does not fit. */
+static size_t make_key(const char *kind, const char *a, const char *b, char *key, size_t size)
 {
-    size_t la = strlen(kind), lb = strlen(a), lc = b ? strlen(b) : 0;
-    if (la + lb + lc + 3 > size)
-        return NULL;
-    /* NUL bytes separate the parts so "a"+"bc" and "ab"+"c" differ. */
+    size_t la = strlen(kind), lb = strlen(a), lc = b ? strlen(b) + 1 : 0;
+    size_t n = la + 1 + lb + 1 + lc;
+    if (n > size)
+        return 0;
     memcpy(key, kind, la + 1);
     memcpy(key + la + 1, a, lb + 1);
     if (b)
-        memcpy(key + la + lb + 2, b, lc + 1);
-    for (struct entry *e = entries; e; e = e->next)
-        if (memcmp(e->key, key, la + lb + lc + 3) == 0)
+        memcpy(key + la + lb + 2, b, lc);
+    return n;
+}
+
+static struct entry *find(const char *kind, const char *a, const char *b, char *key, size_t size)
+{
+    size_t n = make_key(kind, a, b, key, size);
+    for (struct entry *e = entries; n && e; e = e->next)
+        if (e->klen == n && memcmp(e->key, key, n) == 0)
             return e;
     return NULL;
 }
@@ -43,8 +52,8 @@ static struct entry *get(const char *kind, const char *a, const char *b, bool *c
     struct entry *e = find(kind, a, b, key, sizeof(key));
     if (e)
         return e;
-    size_t len = strlen(kind) + strlen(a) + (b ? strlen(b) : 0) + 3;
-    if (len > sizeof(key))
+    size_t len = make_key(kind, a, b, key, sizeof(key));
+    if (!len)
         return NULL;
     e = calloc(1, sizeof(*e));
     if (!e || !(e->key = malloc(len))) {
@@ -52,6 +61,7 @@ static struct entry *get(const char *kind, const char *a, const char *b, bool *c
         return NULL;
     }
     memcpy(e->key, key, len);
+    e->klen = len;
     e->next = entries;
     entries = e;
     *created = true;
@@ -95,6 +105,49 @@ struct svc_region_state *state_svc_region_find(const char *service, const char *
     char key[512];
     struct entry *e = find("svc", service, region, key, sizeof(key));
     return e ? &e->u.svc : NULL;
+}
+
+static void visit(const struct entry *e, state_visit_fn fn, void *ctx)
+{
+    const char *kind = e->key, *a = kind + strlen(kind) + 1, *b = a + strlen(a) + 1;
+    if (strcmp(kind, "region") == 0 && atomic_load(&e->u.region.drained))
+        fn(ctx, NULL, a, true, -1);
+    if (strcmp(kind, "svc") != 0)
+        return;
+    bool drained = atomic_load(&e->u.svc.drained);
+    int64_t weight = atomic_load(&e->u.svc.weight);
+    if (drained || weight >= 0)
+        fn(ctx, a, b, drained, weight);
+}
+
+int state_each_admin(state_visit_fn fn, void *ctx)
+{
+    /* Oldest first, so that the state file keeps a stable order. */
+    size_t n = 0;
+    for (const struct entry *e = entries; e; e = e->next)
+        n++;
+    const struct entry **all = malloc((n ? n : 1) * sizeof(*all));
+    if (!all)
+        return -1;
+    size_t i = n;
+    for (const struct entry *e = entries; e; e = e->next)
+        all[--i] = e;
+    for (i = 0; i < n; i++)
+        visit(all[i], fn, ctx);
+    free(all);
+    return 0;
+}
+
+void state_clear_admin(void)
+{
+    for (struct entry *e = entries; e; e = e->next) {
+        if (strncmp(e->key, "region", 7) == 0)
+            atomic_store(&e->u.region.drained, false);
+        else if (strncmp(e->key, "svc", 4) == 0) {
+            atomic_store(&e->u.svc.drained, false);
+            atomic_store(&e->u.svc.weight, -1);
+        }
+    }
 }
 
 void state_free_all(void)

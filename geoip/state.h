@@ -55,5 +55,14 @@ static inline bool state_drained(const struct region_state *r)
     return atomic_load_explicit(&r->drained, memory_order_relaxed);
 }
 
+/* Visits every operator decision in the registry: each drained region (service NULL),
+ * and each service/region pair that is drained or has a weight set (weight -1: none). */
+typedef void (*state_visit_fn)(void *ctx, const char *service, const char *region, bool drained,
+                               int64_t weight);
+int state_each_admin(state_visit_fn fn, void *ctx) F_WUNUSED; /* -1: out of memory */
+
+/* Clears every drain and weight (before a state file is applied anew). */
+void state_clear_admin(void);
+
 /* Frees everything at exit, once no reader is left. */
 void state_free_all(void);

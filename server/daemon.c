@@ -2,9 +2,13 @@
  * SPDX-License-Identifier: MIT */
 #include "config.h"
 #include "server/daemon.h"
+#include "geoip/dyn.h"
 #include "geoip/state.h"
 #include "lib/log.h"
+#include "server/control.h"
 #include "server/loader.h"
+#include "server/probe.h"
+#include "server/statefile.h"
 #include "server/stats.h"
 #include "server/tcp.h"
 #include "server/udp.h"
@@ -18,11 +22,46 @@
 /* How often replaced views are checked for readers that still might hold them. */
 #define RECLAIM_MS 20
 
+#define MAX_WATCHED 256
+
 static struct {
     const char *conf_path;
     struct event_base *base;
     struct event *reclaim_timer;
+    /* Services answering as if everything were up, by name, so each change is logged once. */
+    char failing[MAX_WATCHED][64];
+    unsigned nfailing;
 } d0;
+
+static bool was_failing(const char *name)
+{
+    for (unsigned i = 0; i < d0.nfailing; i++)
+        if (strcmp(d0.failing[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* Logs each service that starts or stops failing open (every region it can pick down). */
+static void watch_services(void)
+{
+    const struct dyn *dyn = view_current()->dyn;
+    char now[MAX_WATCHED][64];
+    unsigned n = 0;
+    for (unsigned i = 0; dyn && i < dyn_service_count(dyn) && n < MAX_WATCHED; i++) {
+        const char *name = dyn_service_name(dyn, i);
+        bool down = dyn_service_all_down(dyn, i);
+        if (down)
+            snprintf(now[n++], sizeof(now[0]), "%s", name);
+        if (down && !was_failing(name))
+            log_err("service %s: every region it can pick is down or drained: answering as if "
+                    "all were up (fail open)",
+                    name);
+        else if (!down && was_failing(name))
+            log_info("service %s: a region is back in service: no longer failing open", name);
+    }
+    memcpy(d0.failing, now, sizeof(now[0]) * n);
+    d0.nfailing = n;
+}
 
 static void schedule_reclaim(void)
 {
@@ -56,8 +95,20 @@ int daemon_reload(struct diag *d)
     warn_unapplied(old->conf, v->conf);
     view_publish(v);
     tcp_configure(v->conf);
+    probe_sync(v->conf);
+    watch_services();
     schedule_reclaim();
     return d->errors ? 1 : 0;
+}
+
+int daemon_reload_zone(const char *zone, struct diag *d)
+{
+    struct view *v = loader_reload_zone(view_current(), zone, d);
+    if (!v)
+        return -1;
+    view_publish(v);
+    schedule_reclaim();
+    return 0;
 }
 
 static void on_sighup(evutil_socket_t sig, short what, void *arg)
@@ -81,6 +132,19 @@ static void on_stop(evutil_socket_t sig, short what, void *arg)
     event_base_loopbreak(d0.base);
 }
 
+/* Drains and weights set at run time come back before the first query is answered. */
+static int restore_state(const struct config *c)
+{
+    if (!c->server.state)
+        return 0;
+    struct diag d;
+    diag_init(&d);
+    int rc = statefile_load(c->server.state, c, &d);
+    log_lines(d.text);
+    diag_free(&d);
+    return rc < 0 ? -1 : 0;
+}
+
 static unsigned worker_count(const struct config *c)
 {
     if (c->server.workers)
@@ -93,9 +157,12 @@ static int start_listeners(const struct config *c)
 {
     struct diag d;
     diag_init(&d);
-    /* TCP first: it binds without SO_REUSEPORT, so a second server on the same address
-     * is refused here before it could share our UDP port. */
-    int rc = tcp_start(d0.base, c, &d);
+    /* The control socket first: it refuses to start beside a live server.  Then TCP,
+     * which binds without SO_REUSEPORT, so a second server on the same address is
+     * refused before it could share our UDP port. */
+    int rc = control_start(d0.base, c, &d);
+    if (rc == 0)
+        rc = tcp_start(d0.base, c, &d);
     if (rc == 0)
         rc = udp_start(c, worker_count(c), &d);
     log_lines(d.text);
@@ -110,14 +177,19 @@ static void log_ready(const struct config *c)
     for (size_t i = 0; i < c->server.nlisten && n < sizeof(addrs) - 70; i++)
         n += (size_t)snprintf(addrs + n, sizeof(addrs) - n, "%s%s", i ? " " : "",
                               c->server.listen[i].text);
-    log_info("meridiand %s ready: %zu zone(s), %u UDP worker(s) per address, listening on %s",
-             PACKAGE_VERSION, view_current()->db->nzones, worker_count(c), addrs);
+    log_info("meridiand %s ready: %zu zone(s), %u UDP worker(s) per address, %u health "
+             "probe(s), listening on %s",
+             PACKAGE_VERSION, view_current()->db->nzones, worker_count(c), probe_count(), addrs);
 }
 
 int daemon_run(const char *conf_path, struct view *v)
 {
     d0.conf_path = conf_path;
     signal(SIGPIPE, SIG_IGN);
+    if (restore_state(v->conf) < 0) {
+        view_free(v);
+        return 1;
+    }
     d0.base = event_base_new();
     if (!d0.base)
         return 1;
@@ -128,13 +200,17 @@ int daemon_run(const char *conf_path, struct view *v)
     struct event *intr = evsignal_new(d0.base, SIGINT, on_stop, NULL);
     int status = 1;
     if (hup && term && intr && evsignal_add(hup, NULL) == 0 && evsignal_add(term, NULL) == 0 &&
-        evsignal_add(intr, NULL) == 0 && start_listeners(v->conf) == 0) {
+        evsignal_add(intr, NULL) == 0 && start_listeners(v->conf) == 0 &&
+        probe_init(d0.base, watch_services) == 0) {
+        probe_sync(v->conf);
         log_ready(v->conf);
         event_base_dispatch(d0.base);
         status = 0;
     }
     udp_stop();
     tcp_stop();
+    control_stop();
+    probe_shutdown();
     struct event *evs[] = {hup, term, intr, d0.reclaim_timer};
     for (size_t i = 0; i < ARRAY_LEN(evs); i++)
         if (evs[i])

@@ -15,3 +15,7 @@ int daemon_run(const char *conf_path, struct view *v) F_WUNUSED;
  * version.  Returns 0 when everything loaded, 1 when the new config is serving but some
  * zone kept its previous version, -1 when nothing changed; the details go to d. */
 int daemon_reload(struct diag *d) F_WUNUSED;
+
+/* Reloads one zone from its file, keeping the config.  0, or -1 with the reason in d
+ * while the zone's previous version keeps serving. */
+int daemon_reload_zone(const char *zone, struct diag *d) F_WUNUSED;

@@ -6,8 +6,10 @@
 #include "zones/dname.h"
 #include "zones/zonefile.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* What zone loading needs to know about services. */
 struct services {
@@ -64,8 +66,6 @@ static struct zone *load_one(const struct conf_zone *cz, const struct services *
     if (keep)
         diag_note(d, "zone %s: keeping the version loaded before (serial %u)", cz->name,
                   keep->serial);
-    else
-        diag_note(d, "zone %s: not loaded", cz->name);
     return keep;
 }
 
@@ -77,6 +77,7 @@ static struct view *view_assemble(struct config *c, struct dyn *dyn, struct zone
     v->conf = c;
     v->dyn = dyn;
     v->env.dyn = dyn;
+    v->owns_core = true;
     v->db = zonedb_new(zones, n);
     if (!v->db) {
         free(v); /* the caller still owns c and dyn */
@@ -86,6 +87,72 @@ static struct view *view_assemble(struct config *c, struct dyn *dyn, struct zone
     v->env.udp_payload = (uint16_t)c->server.udp_payload;
     v->env.ecs = c->geoip.ecs;
     return v;
+}
+
+static void duration(char *buf, size_t size, unsigned ms)
+{
+    if (ms % 1000)
+        snprintf(buf, size, "%ums", ms);
+    else
+        snprintf(buf, size, "%us", ms / 1000);
+}
+
+/* The worst case from a backend failing to the last answer naming it. */
+static unsigned check_bound_ms(const struct conf_check *k)
+{
+    return k->interval_ms * k->fall + k->timeout_ms;
+}
+
+static void report_checks(const struct config *c, struct diag *d)
+{
+    for (size_t i = 0; i < c->nchecks; i++) {
+        const struct conf_check *k = &c->checks[i];
+        char b[32], iv[32], to[32];
+        duration(b, sizeof(b), check_bound_ms(k));
+        duration(iv, sizeof(iv), k->interval_ms);
+        duration(to, sizeof(to), k->timeout_ms);
+        diag_note(d,
+                  "check %s: a failed address leaves answers within %s (interval %s x fall %u "
+                  "+ timeout %s)",
+                  k->name, b, iv, k->fall, to);
+    }
+}
+
+/* RFC-less but promised: warn where a name's TTL is shorter than its checks' bound. */
+static void warn_slow_checks(const struct view *v, const struct zone *z, const struct node *n,
+                             struct diag *d)
+{
+    const struct config *c = v->conf;
+    const struct conf_service *s = &c->services[n->dyn_service];
+    unsigned ttl = s->ttl ? s->ttl : n->dyn_ttl;
+    for (size_t k = 0; k < c->nchecks; k++) {
+        bool used = false;
+        for (unsigned r = 0; r < c->nregions && !used; r++)
+            used = c->regions[r].check == (int)k && dyn_service_uses(v->dyn, n->dyn_service, r);
+        unsigned bound = check_bound_ms(&c->checks[k]);
+        if (!used || bound <= (uint64_t)ttl * 1000)
+            continue;
+        char name[DNAME_TEXTMAX], b[32];
+        dname_to_text(n->name, name, sizeof(name));
+        duration(b, sizeof(b), bound);
+        diag_warn(d, z->file, 0, 0,
+                  "%s (TTL %us, service %s) relies on check %s, which can take %s to take a "
+                  "failed address out of answers; lower its interval or fall, or raise the TTL",
+                  name, ttl, s->name, c->checks[k].name, b);
+    }
+}
+
+static void check_timing(const struct view *v, struct diag *d)
+{
+    report_checks(v->conf, d);
+    for (size_t i = 0; i < v->db->nzones; i++) {
+        const struct zone *z = v->db->zones[i];
+        for (uint32_t j = 0; j <= z->mask; j++) {
+            const struct node *n = z->slots[j].node;
+            if (n && (n->flags & (NODE_DYNA | NODE_DYNC)))
+                warn_slow_checks(v, z, n, d);
+        }
+    }
 }
 
 struct view *loader_load(const char *path, const struct view *old, bool strict, struct diag *d)
@@ -114,6 +181,54 @@ struct view *loader_load(const char *path, const struct view *old, bool strict, 
     if (!v) {
         dyn_free(dyn);
         conf_free(c);
+        return NULL;
     }
+    check_timing(v, d);
+    return v;
+}
+
+/* The config's entry for zone name (any case, trailing dot optional), or NULL. */
+static const struct conf_zone *find_conf_zone(const struct config *c, const char *name)
+{
+    char want[DNAME_TEXTMAX];
+    size_t n = strlen(name);
+    snprintf(want, sizeof(want), "%s%s", name, n && name[n - 1] == '.' ? "" : ".");
+    for (size_t i = 0; i < c->nzones; i++)
+        if (strcasecmp(c->zones[i].name, want) == 0)
+            return &c->zones[i];
+    return NULL;
+}
+
+struct view *loader_reload_zone(struct view *old, const char *name, struct diag *d)
+{
+    const struct conf_zone *cz = find_conf_zone(old->conf, name);
+    if (!cz) {
+        diag_error(d, old->conf->path, 0, 0, "zone %s is not in the config; zones: see status",
+                   name);
+        return NULL;
+    }
+    struct services sv = {old->conf, old->dyn};
+    bool failed = false;
+    struct zone *fresh = load_one(cz, &sv, NULL, d, &failed);
+    struct zone **zones = calloc(old->db->nzones + 1, sizeof(*zones));
+    if (!fresh || !zones) {
+        zone_release(fresh);
+        free(zones);
+        diag_note(d, "zone %s: the version loaded before keeps serving", cz->name);
+        return NULL;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < old->db->nzones; i++) {
+        struct zone *z = old->db->zones[i];
+        zones[n++] = dname_equal(z->name, fresh->name) ? fresh : z;
+        if (zones[n - 1] != fresh)
+            atomic_fetch_add(&z->refs, 1);
+    }
+    struct view *v = view_assemble(old->conf, old->dyn, zones, n);
+    for (size_t i = 0; i < n; i++)
+        zone_release(zones[i]);
+    free(zones);
+    if (v)
+        old->owns_core = false; /* v frees them; old goes first (view.h) */
     return v;
 }

@@ -15,3 +15,8 @@
  * strict failed; every problem and a summary line per zone go to d. */
 struct view *loader_load(const char *path, const struct view *old, bool strict,
                          struct diag *d) F_WUNUSED;
+
+/* A view like old with only zone name read anew from its file; the config stays.  NULL,
+ * with the reason in d, when the zone is unknown or fails to load (old keeps serving).
+ * On success the new view takes over old's config (old must be published away). */
+struct view *loader_reload_zone(struct view *old, const char *name, struct diag *d) F_WUNUSED;

@@ -50,6 +50,7 @@ void stats_sum(struct stats *out)
             add(&out->rcode[r], &s->rcode[r]);
         add(&out->truncated, &s->truncated);
         add(&out->dropped, &s->dropped);
+        add(&out->fail_open, &s->fail_open);
     }
     pthread_mutex_unlock(&lock);
 }

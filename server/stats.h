@@ -17,7 +17,8 @@ struct stats {
     _Alignas(CACHE_LINE) _Atomic uint64_t queries[PROTO_COUNT];
     _Atomic uint64_t rcode[STATS_RCODES];
     _Atomic uint64_t truncated;
-    _Atomic uint64_t dropped; /* not answered: too short, a response, oversized */
+    _Atomic uint64_t dropped;   /* not answered: too short, a response, oversized */
+    _Atomic uint64_t fail_open; /* dynamic answers given as if every region were up */
 };
 
 /* A single writer may increment without a locked instruction. */
@@ -37,6 +38,8 @@ static inline void stats_count(struct stats *s, enum proto p, const struct answe
     stat_inc(&s->rcode[i->rcode < STATS_RCODES ? i->rcode : STATS_RCODES - 1]);
     if (i->truncated)
         stat_inc(&s->truncated);
+    if (i->fail_open)
+        stat_inc(&s->fail_open);
 }
 
 /* A block for a new worker, registered for stats_sum; NULL when out of memory. */

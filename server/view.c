@@ -23,8 +23,10 @@ void view_free(struct view *v)
     if (!v)
         return;
     zonedb_free(v->db);
-    dyn_free(v->dyn);
-    conf_free(v->conf);
+    if (v->owns_core) {
+        dyn_free(v->dyn);
+        conf_free(v->conf);
+    }
     free(v);
 }
 

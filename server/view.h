@@ -18,6 +18,9 @@ struct view {
     struct zonedb *db;
     struct dyn *dyn;
     struct answer_env env;
+    /* Whether conf and dyn are freed with this view.  A view that reloads one zone takes
+     * them over from its predecessor, which is always freed first. */
+    bool owns_core;
 };
 
 /* One per thread that reads views outside the main loop; on its own cache line. */

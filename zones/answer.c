@@ -48,6 +48,7 @@ struct ans {
     bool tcp;
     unsigned chain;
     uint8_t scope; /* widest ECS scope any dynamic decision in this answer needed */
+    bool fail_open;
     bool have_dc;
     struct dyn_client dc;
     uint8_t names[MAX_CHAIN][DNAME_MAX + 1]; /* chain targets, lower-case */
@@ -211,6 +212,7 @@ static void dyn_run(struct ans *a, const struct node *n, uint16_t qtype, struct 
         out->ttl = n->dyn_ttl;
     if (out->scope > a->scope)
         a->scope = out->scope;
+    a->fail_open |= out->fail_open;
 }
 
 /* The chosen region's addresses for a DYNA name; false when there are none. */
@@ -434,9 +436,11 @@ size_t answer_query(const struct answer_env *env, const uint8_t *msg, size_t len
     a.tcp = client->tcp;
     a.chain = 0;
     a.scope = 0;
+    a.fail_open = false;
     a.have_dc = false;
     enum parse_result pr = packet_parse(msg, len, &a.q);
     info->dropped = pr == PARSE_DROP;
+    info->fail_open = false;
     if (pr == PARSE_DROP)
         return 0;
     struct ecs_reply ecs = {.present = a.q.has_ecs && env->ecs, .ecs = a.q.ecs, .scope = 0};
@@ -449,6 +453,7 @@ size_t answer_query(const struct answer_env *env, const uint8_t *msg, size_t len
     info->qtype = a.q.has_question ? a.q.qtype : 0;
     info->rcode = a.r.rcode;
     info->truncated = a.r.tc;
+    info->fail_open = a.fail_open;
     ecs.scope = a.scope; /* static answers hold everywhere: scope 0 (RFC 7871 §7.2.1) */
     if (!a.q.edns && a.r.rcode > 15)
         a.r.rcode = RCODE_SERVFAIL;

@@ -29,6 +29,7 @@ struct answer_info {
     uint8_t rcode;
     bool dropped;
     bool truncated;
+    bool fail_open; /* a dynamic answer ignored health: every candidate was down */
 };
 
 #define ANSWER_TCP_MAX 65535

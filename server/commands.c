@@ -1,0 +1,458 @@
+/* commands.c — what each control command does and says.
+ * SPDX-License-Identifier: MIT */
+#include "config.h"
+#include "server/commands.h"
+#include "geoip/dyn.h"
+#include "geoip/state.h"
+#include "lib/log.h"
+#include "server/daemon.h"
+#include "server/explain.h"
+#include "server/statefile.h"
+#include "server/stats.h"
+#include "server/view.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define WEIGHT_MAX CTL_WEIGHT_MAX
+
+/* ---- parsing --------------------------------------------------------------------------- */
+
+struct spec {
+    const char *name;
+    enum command_kind kind;
+    unsigned min, max; /* arguments */
+    const char *usage;
+};
+
+static const struct spec specs[] = {
+    {"status", CMD_STATUS, 0, 0, "status"},
+    {"weight", CMD_WEIGHT, 3, 3, "weight SERVICE REGION N"},
+    {"drain", CMD_DRAIN, 1, 2, "drain REGION [SERVICE]"},
+    {"undrain", CMD_UNDRAIN, 1, 2, "undrain REGION [SERVICE]"},
+    {"reload", CMD_RELOAD, 0, 1, "reload [ZONE]"},
+    {"stats", CMD_STATS, 0, 0, "stats"},
+    {"explain", CMD_EXPLAIN, 2, 2, "explain NAME CLIENT-IP"},
+    {"version", CMD_VERSION, 0, 0, "version"},
+    {"help", CMD_HELP, 0, 1, "help [COMMAND]"},
+};
+
+static bool printable(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x7f)
+            return false;
+    return true;
+}
+
+/* Splits line into at most max words of fewer than 256 bytes; -1 when there are more. */
+static int split(const char *line, size_t len, char words[][256], unsigned max)
+{
+    unsigned n = 0;
+    for (size_t i = 0; i < len;) {
+        while (i < len && line[i] == ' ')
+            i++;
+        size_t start = i;
+        while (i < len && line[i] != ' ')
+            i++;
+        if (i == start)
+            break;
+        if (n == max || i - start >= 256)
+            return -1;
+        memcpy(words[n], line + start, i - start);
+        words[n++][i - start] = '\0';
+    }
+    return (int)n;
+}
+
+int command_parse(const char *line, size_t len, struct command *cmd, char *err, size_t errsize)
+{
+    char words[COMMAND_ARGS_MAX + 2][256];
+    memset(cmd, 0, sizeof(*cmd));
+    if (!printable(line, len)) {
+        snprintf(err, errsize,
+                 "the request holds control or non-ASCII bytes; send one line of "
+                 "text such as \"status\"");
+        return -1;
+    }
+    int n = split(line, len, words, COMMAND_ARGS_MAX + 2);
+    int first = n > 0 && strcmp(words[0], "--json") == 0;
+    cmd->json = first;
+    if (n - first < 1) {
+        snprintf(err, errsize, n < 0 ? "too many or too long words" : "empty request; try help");
+        return -1;
+    }
+    for (size_t i = 0; i < ARRAY_LEN(specs); i++) {
+        if (strcmp(words[first], specs[i].name) != 0)
+            continue;
+        unsigned nargs = (unsigned)(n - first - 1);
+        if (nargs < specs[i].min || nargs > specs[i].max) {
+            snprintf(err, errsize, "usage: %s", specs[i].usage);
+            return -1;
+        }
+        cmd->kind = specs[i].kind;
+        cmd->nargs = nargs;
+        for (unsigned a = 0; a < nargs; a++)
+            memcpy(cmd->args[a], words[first + 1 + a], sizeof(cmd->args[a]));
+        return 0;
+    }
+    snprintf(err, errsize, "unknown command \"%.40s\"; try help", words[first]);
+    return -1;
+}
+
+/* ---- replies ------------------------------------------------------------------------- */
+
+static bool fail(const struct command *cmd, struct strbuf *out, const char *fmt, ...)
+    F_PRINTF(3, 4);
+
+static bool fail(const struct command *cmd, struct strbuf *out, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (cmd->json) {
+        sb_add(out, "{\"error\": ", 10);
+        sb_json_str(out, msg);
+        sb_add(out, "}\n", 2);
+    } else {
+        sb_printf(out, "%s\n", msg);
+    }
+    return false;
+}
+
+/* A one-line success, as text or as {"result": "..."}. */
+static bool done(const struct command *cmd, struct strbuf *out, const char *msg)
+{
+    if (cmd->json) {
+        sb_add(out, "{\"result\": ", 11);
+        sb_json_str(out, msg);
+        sb_add(out, "}\n", 2);
+    } else {
+        sb_printf(out, "%s\n", msg);
+    }
+    return true;
+}
+
+static void iso_time(int64_t ms, char *buf, size_t size)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* ---- status ---------------------------------------------------------------------------- */
+
+static void status_address(const struct conf_region *r, const struct conf_ip *ip, bool json,
+                           bool first, struct strbuf *out)
+{
+    const struct addr_state *st = state_addr(r->name, ip->text, true);
+    char changed[32] = "never";
+    if (st && st->last_change_ms)
+        iso_time(st->last_change_ms, changed, sizeof(changed));
+    bool up = !st || state_up(st);
+    const char *result = st && st->probed ? st->last_result
+                         : r->check >= 0  ? "not probed yet"
+                                          : "no check";
+    if (!json) {
+        sb_printf(out, "    %-40s %-4s %s (last change %s, %.1f ms)\n", ip->text,
+                  up ? "up" : "DOWN", result, changed, st ? st->latency_ms : 0.0);
+        return;
+    }
+    sb_printf(out, "%s{\"address\": ", first ? "" : ", ");
+    sb_json_str(out, ip->text);
+    sb_printf(out, ", \"up\": %s, \"last_result\": ", up ? "true" : "false");
+    sb_json_str(out, result);
+    sb_printf(out, ", \"last_change\": ");
+    if (st && st->last_change_ms)
+        sb_json_str(out, changed);
+    else
+        sb_add(out, "null", 4);
+    sb_printf(out, ", \"latency_ms\": %.3f}", st ? st->latency_ms : 0.0);
+}
+
+static void status_region(const struct view *v, unsigned i, struct strbuf *out, bool json)
+{
+    const struct conf_region *r = &v->conf->regions[i];
+    const struct region_state *rs = state_region_find(r->name);
+    bool drained = rs && state_drained(rs), healthy = dyn_region_healthy(v->dyn, i);
+    const char *check = r->check >= 0 ? v->conf->checks[r->check].name : NULL;
+    if (json) {
+        sb_printf(out, "%s{\"name\": ", i ? ", " : "");
+        sb_json_str(out, r->name);
+        sb_printf(out,
+                  ", \"drained\": %s, \"healthy\": %s, \"check\": ", drained ? "true" : "false",
+                  healthy ? "true" : "false");
+        if (check)
+            sb_json_str(out, check);
+        else
+            sb_add(out, "null", 4);
+        sb_add(out, ", \"addresses\": [", 16);
+    } else {
+        sb_printf(out, "  %s: %s, %s, check %s\n", r->name, drained ? "DRAINED" : "in service",
+                  healthy ? "up" : "DOWN", check ? check : "(none)");
+    }
+    for (size_t a = 0; a < r->naddresses; a++)
+        status_address(r, &r->addresses[a], json, a == 0, out);
+    if (json)
+        sb_add(out, "]}", 2);
+}
+
+static long configured_weight(const struct conf_service *s, unsigned r)
+{
+    for (size_t i = 0; s->set.weights && i < s->set.n; i++)
+        if (s->set.regions[i] == r)
+            return (long)s->set.weights[i];
+    return -1;
+}
+
+static void status_service_region(const struct view *v, unsigned si, unsigned r, bool first,
+                                  struct strbuf *out, bool json)
+{
+    const struct conf_service *s = &v->conf->services[si];
+    const struct svc_region_state *st = state_svc_region_find(s->name, v->conf->regions[r].name);
+    int64_t w = st ? atomic_load(&st->weight) : -1;
+    long cw = configured_weight(s, r);
+    bool drained = st && atomic_load(&st->drained);
+    long eff = w >= 0 ? (long)w : cw;
+    if (json) {
+        sb_printf(out, "%s{\"region\": ", first ? "" : ", ");
+        sb_json_str(out, v->conf->regions[r].name);
+        sb_printf(out, ", \"weight\": %ld, \"configured_weight\": %ld, \"drained\": %s}", eff, cw,
+                  drained ? "true" : "false");
+        return;
+    }
+    sb_printf(out, "    %s:", v->conf->regions[r].name);
+    if (eff >= 0)
+        sb_printf(out, " weight %ld%s", eff, w >= 0 && w != cw ? " (set at run time)" : "");
+    sb_printf(out, "%s\n", drained ? " DRAINED for this service" : eff < 0 ? " in service" : "");
+}
+
+static void status_service(const struct view *v, unsigned si, struct strbuf *out, bool json)
+{
+    static const char *const policies[] = {"geo", "weighted", "nearest", "latency", "failover"};
+    const struct conf_service *s = &v->conf->services[si];
+    bool failing = dyn_service_all_down(v->dyn, si);
+    if (json) {
+        sb_printf(out, "%s{\"name\": ", si ? ", " : "");
+        sb_json_str(out, s->name);
+        sb_printf(out, ", \"policy\": \"%s\", \"failing_open\": %s, \"regions\": [",
+                  policies[s->policy], failing ? "true" : "false");
+    } else {
+        sb_printf(out, "  %s: policy %s%s\n", s->name, policies[s->policy],
+                  failing ? ", FAILING OPEN (every region down or drained)" : "");
+    }
+    bool first = true;
+    for (unsigned r = 0; r < v->conf->nregions; r++) {
+        if (!dyn_service_uses(v->dyn, si, r))
+            continue;
+        status_service_region(v, si, r, first, out, json);
+        first = false;
+    }
+    if (json)
+        sb_add(out, "]}", 2);
+}
+
+static bool cmd_status(const struct command *cmd, struct strbuf *out)
+{
+    const struct view *v = view_current();
+    sb_add(out, cmd->json ? "{\"regions\": [" : "regions:\n", cmd->json ? 13 : 9);
+    for (unsigned i = 0; i < v->conf->nregions; i++)
+        status_region(v, i, out, cmd->json);
+    sb_add(out, cmd->json ? "], \"services\": [" : "services:\n", cmd->json ? 16 : 10);
+    for (unsigned i = 0; i < v->conf->nservices; i++)
+        status_service(v, i, out, cmd->json);
+    if (cmd->json)
+        sb_add(out, "]}\n", 3);
+    return true;
+}
+
+/* ---- weight, drain, undrain -------------------------------------------------------------- */
+
+/* Keeps an accepted change: it is on disk before the reply says ok. */
+static bool persist(const struct command *cmd, struct strbuf *out)
+{
+    const char *path = view_current()->conf->server.state;
+    if (!path)
+        return true;
+    struct diag d;
+    diag_init(&d);
+    int rc = statefile_save(path, &d);
+    if (rc < 0)
+        fail(cmd, out, "the change was not saved, so it was undone: %s",
+             d.text ? d.text : "cannot write the state file");
+    diag_free(&d);
+    return rc == 0;
+}
+
+static int region_index(const struct view *v, const char *name)
+{
+    return conf_find_region(v->conf, name);
+}
+
+static bool cmd_weight(const struct command *cmd, struct strbuf *out)
+{
+    const struct view *v = view_current();
+    int si = conf_find_service(v->conf, cmd->args[0]), ri = region_index(v, cmd->args[1]);
+    char *end;
+    long n = strtol(cmd->args[2], &end, 10);
+    if (si < 0)
+        return fail(cmd, out, "no service \"%s\"; see status", cmd->args[0]);
+    if (ri < 0)
+        return fail(cmd, out, "no region \"%s\"; see status", cmd->args[1]);
+    if (!dyn_service_uses(v->dyn, (unsigned)si, (unsigned)ri))
+        return fail(cmd, out, "service %s never picks region %s", cmd->args[0], cmd->args[1]);
+    if (*end || end == cmd->args[2] || n < 0 || n > WEIGHT_MAX)
+        return fail(cmd, out, "weight must be a whole number from 0 to %d", WEIGHT_MAX);
+    struct svc_region_state *st = state_svc_region(cmd->args[0], cmd->args[1]);
+    if (!st)
+        return fail(cmd, out, "out of memory");
+    int64_t old = atomic_exchange(&st->weight, n);
+    if (!persist(cmd, out)) {
+        atomic_store(&st->weight, old);
+        return false;
+    }
+    log_info("control: service %s region %s weight %ld", cmd->args[0], cmd->args[1], n);
+    char msg[600];
+    snprintf(msg, sizeof(msg), "service %s region %s: weight %ld", cmd->args[0], cmd->args[1], n);
+    return done(cmd, out, msg);
+}
+
+/* The drain flag the command names: the region's, or the region's within one service. */
+static atomic_bool *drain_flag(const struct command *cmd, struct strbuf *out, bool *ok)
+{
+    const struct view *v = view_current();
+    int ri = region_index(v, cmd->args[0]);
+    *ok = false;
+    if (ri < 0) {
+        fail(cmd, out, "no region \"%s\"; see status", cmd->args[0]);
+        return NULL;
+    }
+    if (cmd->nargs == 1) {
+        struct region_state *rs = state_region(cmd->args[0]);
+        *ok = rs != NULL;
+        return rs ? &rs->drained : NULL;
+    }
+    int si = conf_find_service(v->conf, cmd->args[1]);
+    if (si < 0 || !dyn_service_uses(v->dyn, (unsigned)si, (unsigned)ri)) {
+        fail(cmd, out,
+             si < 0 ? "no service \"%s\"; see status"
+                    : "service %s never picks "
+                      "that region",
+             cmd->args[1]);
+        return NULL;
+    }
+    struct svc_region_state *st = state_svc_region(cmd->args[1], cmd->args[0]);
+    *ok = st != NULL;
+    return st ? &st->drained : NULL;
+}
+
+static bool cmd_drain(const struct command *cmd, struct strbuf *out, bool drain)
+{
+    bool ok;
+    atomic_bool *flag = drain_flag(cmd, out, &ok);
+    if (!flag)
+        return ok ? true : (out->len ? false : fail(cmd, out, "out of memory"));
+    bool old = atomic_exchange(flag, drain);
+    if (!persist(cmd, out)) {
+        atomic_store(flag, old);
+        return false;
+    }
+    char msg[600];
+    snprintf(msg, sizeof(msg), "region %s %s%s%s", cmd->args[0], drain ? "drained" : "undrained",
+             cmd->nargs > 1 ? " for service " : "", cmd->nargs > 1 ? cmd->args[1] : "");
+    log_info("control: %s", msg);
+    return done(cmd, out, msg);
+}
+
+/* ---- reload, stats, explain, version, help ---------------------------------------------- */
+
+static bool cmd_reload(const struct command *cmd, struct strbuf *out)
+{
+    struct diag d;
+    diag_init(&d);
+    int rc = cmd->nargs ? daemon_reload_zone(cmd->args[0], &d) : daemon_reload(&d);
+    const char *verdict = rc == 0  ? "reload done"
+                          : rc > 0 ? "reload done with errors: what failed keeps serving its "
+                                     "previous version"
+                                   : "reload failed: still serving what was loaded before";
+    log_lines(d.text);
+    log_msg(rc == 0 ? LOG_LVL_INFO : LOG_LVL_ERR, "%s (control)", verdict);
+    struct strbuf text;
+    sb_init(&text);
+    sb_printf(&text, "%s%s", d.text ? d.text : "", verdict);
+    diag_free(&d);
+    bool ok = rc == 0 ? done(cmd, out, sb_str(&text)) : fail(cmd, out, "%s", sb_str(&text));
+    sb_free(&text);
+    return ok;
+}
+
+static bool cmd_stats(const struct command *cmd, struct strbuf *out)
+{
+    static const char *const rcodes[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
+                                         "NOTIMP",  "REFUSED", "YXDOMAIN"};
+    struct stats s;
+    stats_sum(&s);
+    uint64_t udp = atomic_load(&s.queries[PROTO_UDP]), tcp = atomic_load(&s.queries[PROTO_TCP]);
+    sb_printf(out,
+              cmd->json ? "{\"queries\": {\"udp\": %lu, \"tcp\": %lu}, \"rcodes\": {"
+                        : "queries: udp %lu, tcp %lu\nrcodes:",
+              (unsigned long)udp, (unsigned long)tcp);
+    for (size_t i = 0; i < ARRAY_LEN(rcodes); i++)
+        sb_printf(out, cmd->json ? "%s\"%s\": %lu" : "%s %s %lu", i && cmd->json ? ", " : "",
+                  rcodes[i], (unsigned long)atomic_load(&s.rcode[i]));
+    sb_printf(out,
+              cmd->json ? "}, \"truncated\": %lu, \"dropped\": %lu, \"fail_open\": %lu}\n"
+                        : "\ntruncated %lu, dropped %lu, answered failing open %lu\n",
+              (unsigned long)atomic_load(&s.truncated), (unsigned long)atomic_load(&s.dropped),
+              (unsigned long)atomic_load(&s.fail_open));
+    return true;
+}
+
+static bool cmd_explain(const struct command *cmd, struct strbuf *out)
+{
+    struct diag d;
+    diag_init(&d);
+    int rc = explain(view_current(), cmd->args[0], cmd->args[1], &d);
+    bool ok = rc == 0 ? done(cmd, out, d.text ? d.text : "")
+                      : fail(cmd, out, "%s", d.text ? d.text : "cannot explain");
+    diag_free(&d);
+    return ok;
+}
+
+static bool cmd_help(const struct command *cmd, struct strbuf *out)
+{
+    sb_add(out, "commands:\n", 10);
+    for (size_t i = 0; i < ARRAY_LEN(specs); i++)
+        sb_printf(out, "  %s\n", specs[i].usage);
+    return true;
+}
+
+bool command_run(const struct command *cmd, struct strbuf *out)
+{
+    switch (cmd->kind) {
+    case CMD_STATUS:
+        return cmd_status(cmd, out);
+    case CMD_WEIGHT:
+        return cmd_weight(cmd, out);
+    case CMD_DRAIN:
+    case CMD_UNDRAIN:
+        return cmd_drain(cmd, out, cmd->kind == CMD_DRAIN);
+    case CMD_RELOAD:
+        return cmd_reload(cmd, out);
+    case CMD_STATS:
+        return cmd_stats(cmd, out);
+    case CMD_EXPLAIN:
+        return cmd_explain(cmd, out);
+    case CMD_VERSION:
+        return done(cmd, out, "meridiand " PACKAGE_VERSION);
+    case CMD_HELP:
+        return cmd_help(cmd, out);
+    }
+    return fail(cmd, out, "unknown command");
+}

@@ -1,0 +1,41 @@
+/* commands.h — the control commands: parsing one request line, and carrying it out
+ * against the running server with a reply in text or JSON.
+ * SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "lib/compiler.h"
+#include "lib/strbuf.h"
+#include "server/ctlproto.h"
+
+#define COMMAND_LINE_MAX CTL_LINE_MAX
+#define COMMAND_ARGS_MAX 4
+
+enum command_kind {
+    CMD_STATUS,
+    CMD_WEIGHT,
+    CMD_DRAIN,
+    CMD_UNDRAIN,
+    CMD_RELOAD,
+    CMD_STATS,
+    CMD_EXPLAIN,
+    CMD_VERSION,
+    CMD_HELP,
+};
+
+struct command {
+    enum command_kind kind;
+    bool json;
+    unsigned nargs;
+    char args[COMMAND_ARGS_MAX][256];
+};
+
+/* Parses "[--json] COMMAND [ARG...]" (no newline).  0, or -1 with a sentence for the
+ * client in err. */
+int command_parse(const char *line, size_t len, struct command *cmd, char *err,
+                  size_t errsize) F_WUNUSED;
+
+/* Carries cmd out; the reply body goes to out.  True when the command succeeded. */
+bool command_run(const struct command *cmd, struct strbuf *out) F_WUNUSED;

@@ -1,0 +1,234 @@
+/* control.c — the control socket: a Unix stream socket, one request line per connection,
+ * a status line and a reply back, then close.  Clients are bounded in number, line length
+ * and time, so a slow or hostile one cannot stall the server.
+ * SPDX-License-Identifier: MIT */
+#include "config.h"
+#include "server/control.h"
+#include "lib/log.h"
+#include "lib/strbuf.h"
+#include "server/commands.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/listener.h>
+
+#define MAX_CLIENTS    64
+#define CLIENT_TIMEOUT 10 /* seconds to send the line; the reply may take longer (reload) */
+
+struct client {
+    struct client *prev, *next;
+    struct bufferevent *bev;
+    bool replied;
+};
+
+static struct {
+    struct event_base *base;
+    struct evconnlistener *listener;
+    char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    struct client *list;
+    unsigned clients;
+} g;
+
+static void client_free(struct client *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        g.list = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    bufferevent_free(c->bev);
+    free(c);
+    g.clients--;
+}
+
+/* Sends the status line and the body, then closes once it has gone out. */
+static void reply(struct client *c, bool ok, const char *body)
+{
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    evbuffer_add_printf(out, "%s\n", ok ? "ok" : "error");
+    size_t n = strlen(body);
+    evbuffer_add(out, body, n);
+    if (n && body[n - 1] != '\n')
+        evbuffer_add(out, "\n", 1);
+    c->replied = true;
+    bufferevent_disable(c->bev, EV_READ);
+}
+
+static void run_line(struct client *c, const char *line, size_t len)
+{
+    struct command cmd;
+    char err[512];
+    if (command_parse(line, len, &cmd, err, sizeof(err)) < 0) {
+        reply(c, false, err);
+        return;
+    }
+    struct strbuf out;
+    sb_init(&out);
+    bool ok = command_run(&cmd, &out);
+    reply(c, ok && !out.failed, out.failed ? "out of memory" : sb_str(&out));
+    sb_free(&out);
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+    struct client *c = arg;
+    struct evbuffer *in = bufferevent_get_input(bev);
+    size_t len;
+    char *line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF);
+    if (line) {
+        if (len && line[len - 1] == '\r')
+            line[--len] = '\0';
+        run_line(c, line, len);
+        free(line);
+    } else if (evbuffer_get_length(in) > COMMAND_LINE_MAX) {
+        reply(c, false, "request line longer than 4096 bytes: refused");
+    }
+}
+
+static void on_write(struct bufferevent *bev, void *arg)
+{
+    struct client *c = arg;
+    if (c->replied)
+        client_free(c);
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+    struct client *c = arg;
+    if (c->replied && !(what & (BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) &&
+        evbuffer_get_length(bufferevent_get_output(bev)))
+        return; /* the peer half-closed: the reply still goes out */
+    client_free(c);
+}
+
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int len,
+                      void *arg)
+{
+    if (g.clients >= MAX_CLIENTS) {
+        static const char busy[] = "error\ntoo many control clients at once; try again\n";
+        ssize_t w = write(fd, busy, sizeof(busy) - 1);
+        (void)w;
+        close(fd);
+        return;
+    }
+    struct client *c = calloc(1, sizeof(*c));
+    struct bufferevent *bev = c ? bufferevent_socket_new(g.base, fd, BEV_OPT_CLOSE_ON_FREE) : NULL;
+    if (!bev) {
+        free(c);
+        close(fd);
+        return;
+    }
+    c->bev = bev;
+    c->next = g.list;
+    if (g.list)
+        g.list->prev = c;
+    g.list = c;
+    g.clients++;
+    struct timeval tv = {CLIENT_TIMEOUT, 0};
+    bufferevent_set_timeouts(bev, &tv, NULL);
+    bufferevent_setcb(bev, on_read, on_write, on_event, c);
+    bufferevent_enable(bev, EV_READ | EV_WRITE);
+}
+
+/* A socket file left by a crash is replaced; one a live server answers on is not. */
+static int claim_path(const char *path, struct diag *d)
+{
+    struct sockaddr_un sun = {.sun_family = AF_UNIX};
+    snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    int rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+    int err = errno;
+    close(fd);
+    if (rc == 0) {
+        diag_error(d, NULL, 0, 0,
+                   "another meridiand is running on the control socket %s; stop it first, or "
+                   "give this one another server.control",
+                   path);
+        return -1;
+    }
+    if (err == ECONNREFUSED && unlink(path) < 0 && errno != ENOENT) {
+        diag_error(d, NULL, 0, 0, "cannot remove the stale control socket %s: %s", path,
+                   strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int set_group(const char *path, const char *group, struct diag *d)
+{
+    if (!group)
+        return 0;
+    struct group *gr = getgrnam(group);
+    if (!gr || chown(path, (uid_t)-1, gr->gr_gid) < 0) {
+        diag_error(d, NULL, 0, 0, "cannot give the control socket %s to group %s: %s", path, group,
+                   gr ? strerror(errno) : "no such group");
+        return -1;
+    }
+    return 0;
+}
+
+static int bind_socket(const char *path, struct diag *d)
+{
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    struct sockaddr_un sun = {.sun_family = AF_UNIX};
+    snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+    /* The umask makes the socket 0660 from the start: no moment when others may connect. */
+    mode_t old = umask(0117);
+    int rc = fd < 0 ? -1 : bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+    umask(old);
+    if (rc < 0 || listen(fd, 16) < 0) {
+        diag_error(d, NULL, 0, 0, "cannot create the control socket %s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+int control_start(struct event_base *base, const struct config *c, struct diag *d)
+{
+    if (!c->server.control)
+        return 0;
+    g.base = base;
+    snprintf(g.path, sizeof(g.path), "%s", c->server.control);
+    if (claim_path(g.path, d) < 0)
+        return -1;
+    int fd = bind_socket(g.path, d);
+    if (fd < 0)
+        return -1;
+    if (set_group(g.path, c->server.control_group, d) < 0) {
+        close(fd);
+        unlink(g.path);
+        return -1;
+    }
+    g.listener = evconnlistener_new(base, on_accept, NULL, LEV_OPT_CLOSE_ON_FREE, -1, fd);
+    if (!g.listener) {
+        close(fd);
+        unlink(g.path);
+        return -1;
+    }
+    return 0;
+}
+
+void control_stop(void)
+{
+    while (g.list)
+        client_free(g.list);
+    if (!g.listener)
+        return;
+    evconnlistener_free(g.listener);
+    g.listener = NULL;
+    unlink(g.path);
+}

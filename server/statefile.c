@@ -1,0 +1,826 @@
+/* statefile.c — reading the runtime state file strictly, setting a corrupt one aside, and
+ * writing it atomically.
+ * SPDX-License-Identifier: MIT */
+#include "config.h"
+#include "server/statefile.h"
+#include "server/yamlwalk.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define HEADER                                                                                     \
+    "# Runtime state of meridiand: drains and weights set with meridianctl. Written atomically "   \
+    "by\n# the server; edit only while it is stopped.\n"
+
+/* ---- parsing ---- */
+
+/* One name read from the file, in file order.  Strings point into the YAML document. */
+struct sf_entry {
+    const char *svc; /* NULL: drained for every service */
+    const char *region;
+    bool drained;
+    int64_t weight; /* -1: none */
+    const yaml_node_t *node;
+    size_t order;
+    bool merged; /* folded into an earlier entry for the same pair */
+};
+
+struct sf_parser {
+    struct yw w; /* only its document and error reporting are used */
+    struct sf_entry *e;
+    size_t n, cap;
+    bool *walked; /* per node: a collection reached twice came through an alias */
+    bool oom;
+};
+
+static bool name_ok(const char *s)
+{
+    size_t n = strlen(s);
+    return n && n <= STATEFILE_NAME_MAX &&
+           strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") == n;
+}
+
+static void add_entry(struct sf_parser *p, const char *svc, const char *region,
+                      const yaml_node_t *node, bool drained, int64_t weight)
+{
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 32;
+        struct sf_entry *more = realloc(p->e, cap * sizeof(*more));
+        if (!more) {
+            p->oom = true;
+            return;
+        }
+        p->e = more;
+        p->cap = cap;
+    }
+    p->e[p->n] = (struct sf_entry){svc, region, drained, weight, node, p->n, false};
+    p->n++;
+}
+
+/* Aliases are never written by the server; refusing them also keeps a crafted file from
+ * making the walk revisit one big collection many times. */
+static bool first_walk(struct sf_parser *p, const yaml_node_t *n)
+{
+    size_t i = (size_t)(n - p->w.doc.nodes.start);
+    if (p->walked[i]) {
+        yw_error(&p->w, n,
+                 "anchors and aliases (&, *) are not allowed in a state file; "
+                 "write the value out");
+        return false;
+    }
+    p->walked[i] = true;
+    return true;
+}
+
+/* A list or mapping, or an empty value standing for an empty one. */
+static bool collection(struct sf_parser *p, const yaml_node_t *n, yaml_node_type_t type,
+                       const char *what, const char *example)
+{
+    if (yw_is_null(n))
+        return false;
+    if (n->type == type)
+        return first_walk(p, n);
+    yw_error(&p->w, n, "%s must be a %s, e.g. %s", what,
+             type == YAML_SEQUENCE_NODE ? "list" : "mapping", example);
+    return false;
+}
+
+static const char *read_name(struct sf_parser *p, const yaml_node_t *n, const char *kind)
+{
+    const char *s = yw_text(n);
+    if (s && !yw_is_null(n) && name_ok(s))
+        return s;
+    yw_error(&p->w, n, "expected a %s name of 1 to %d letters, digits, '_', '.' or '-', e.g. %s",
+             kind, STATEFILE_NAME_MAX, strcmp(kind, "service") ? "eu-west-1" : "api");
+    return NULL;
+}
+
+static void read_drained(struct sf_parser *p, const char *svc, const yaml_node_t *list)
+{
+    if (!collection(p, list, YAML_SEQUENCE_NODE, "drained", "drained: [eu-west-1]"))
+        return;
+    for (size_t i = 0; i < yw_len(list); i++) {
+        const yaml_node_t *item = yw_item(&p->w, list, i);
+        const char *region = read_name(p, item, "region");
+        if (region)
+            add_entry(p, svc, region, item, true, -1);
+    }
+}
+
+static void read_weights(struct sf_parser *p, const char *svc, const yaml_node_t *map)
+{
+    unsigned long long v;
+    if (!collection(p, map, YAML_MAPPING_NODE, "weights", "weights: {us-east-1: 80}"))
+        return;
+    for (size_t i = 0; i < yw_len(map); i++) {
+        const yaml_node_t *k = yw_key(&p->w, map, i), *val = yw_value(&p->w, map, i);
+        const char *region = read_name(p, k, "region");
+        const char *t = yw_text(val);
+        if (!t || val->data.scalar.style != YAML_PLAIN_SCALAR_STYLE || !yw_parse_uint(t, &v) ||
+            v > STATEFILE_WEIGHT_MAX)
+            yw_error(&p->w, val, "a weight must be an integer from 0 to %d, e.g. %s: 50",
+                     STATEFILE_WEIGHT_MAX, region ? region : "us-east-1");
+        else if (region)
+            add_entry(p, svc, region, k, false, (int64_t)v);
+    }
+}
+
+static void read_service(struct sf_parser *p, const yaml_node_t *k, const yaml_node_t *v)
+{
+    const char *svc = read_name(p, k, "service");
+    if (!collection(p, v, YAML_MAPPING_NODE, "a service", "api: {drained: [eu-west-1]}"))
+        return;
+    for (size_t i = 0; i < yw_len(v); i++) {
+        const yaml_node_t *key = yw_key(&p->w, v, i), *val = yw_value(&p->w, v, i);
+        const char *t = yw_text(key);
+        if (t && !strcmp(t, "weights"))
+            read_weights(p, svc, val);
+        else if (t && !strcmp(t, "drained"))
+            read_drained(p, svc, val);
+        else if (t)
+            yw_error(&p->w, key,
+                     "unknown key \"%s\" in service \"%s\"; expected weights or drained", t,
+                     svc ? svc : "?");
+    }
+}
+
+static void read_services(struct sf_parser *p, const yaml_node_t *map)
+{
+    if (!collection(p, map, YAML_MAPPING_NODE, "services", "services: {api: {weights: ...}}"))
+        return;
+    for (size_t i = 0; i < yw_len(map); i++)
+        read_service(p, yw_key(&p->w, map, i), yw_value(&p->w, map, i));
+}
+
+static void read_version(struct sf_parser *p, const yaml_node_t *n)
+{
+    const char *t = yw_text(n);
+    unsigned long long v;
+    if (!t || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE || !yw_parse_uint(t, &v))
+        yw_error(&p->w, n, "version must be a number; this meridiand writes version: 1");
+    else if (v != 1)
+        yw_error(&p->w, n,
+                 "state file version %s is not supported; this meridiand reads version 1 "
+                 "(was the file written by a newer release?)",
+                 t);
+}
+
+static void read_root(struct sf_parser *p)
+{
+    const yaml_node_t *root = yw_root(&p->w);
+    bool version = false;
+    if (!root || yw_is_null(root)) {
+        diag_error(p->w.d, p->w.file, 0, 0, "the state file is empty; it must hold version: 1");
+        return;
+    }
+    if (!collection(p, root, YAML_MAPPING_NODE, "a state file", "version: 1"))
+        return;
+    for (size_t i = 0; i < yw_len(root); i++) {
+        const yaml_node_t *k = yw_key(&p->w, root, i), *v = yw_value(&p->w, root, i);
+        const char *t = yw_text(k);
+        if (t && !strcmp(t, "version")) {
+            read_version(p, v);
+            version = true;
+        } else if (t && !strcmp(t, "drained")) {
+            read_drained(p, NULL, v);
+        } else if (t && !strcmp(t, "services")) {
+            read_services(p, v);
+        } else if (t) { /* a key that is not text was reported with the duplicates */
+            yw_error(&p->w, k,
+                     "unknown key \"%s\"; a state file holds version, drained and services", t);
+        }
+    }
+    if (!version)
+        yw_error(&p->w, root, "the state file has no version; it must begin with version: 1");
+}
+
+/* ---- duplicates ---- */
+
+struct keyref {
+    const char *text;
+    const yaml_node_t *node;
+};
+
+static int keyref_cmp(const void *a, const void *b)
+{
+    const struct keyref *x = a, *y = b;
+    int c = strcmp(x->text, y->text);
+    /* Nodes are allocated in document order: ties keep the first one first. */
+    return c ? c : (x->node > y->node) - (x->node < y->node);
+}
+
+/* Sorted rather than compared pairwise, so that a crafted file with thousands of keys in
+ * one mapping is still read in a moment. */
+static void check_keys(struct sf_parser *p, const yaml_node_t *map)
+{
+    size_t n = yw_len(map), m = 0;
+    struct keyref *refs = malloc((n ? n : 1) * sizeof(*refs));
+    if (!refs) {
+        p->oom = true;
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const yaml_node_t *k = yw_key(&p->w, map, i);
+        if (yw_text(k))
+            refs[m++] = (struct keyref){yw_text(k), k};
+        else
+            yw_error(&p->w, k, "a key must be a plain name, not a list or a mapping");
+    }
+    qsort(refs, m, sizeof(*refs), keyref_cmp);
+    for (size_t i = 1; i < m; i++)
+        if (!strcmp(refs[i].text, refs[i - 1].text))
+            yw_error(&p->w, refs[i].node,
+                     "duplicate key \"%s\" (first at line %u, column %u); keep one", refs[i].text,
+                     yw_line(refs[i - 1].node), yw_col(refs[i - 1].node));
+    free(refs);
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+    const struct sf_entry *x = *(const struct sf_entry *const *)a;
+    const struct sf_entry *y = *(const struct sf_entry *const *)b;
+    int c = strcmp(x->svc ? x->svc : "", y->svc ? y->svc : "");
+    if (!c)
+        c = strcmp(x->region, y->region);
+    return c ? c : (x->order > y->order) - (x->order < y->order);
+}
+
+static bool same_pair(const struct sf_entry *x, const struct sf_entry *y)
+{
+    return !strcmp(x->svc ? x->svc : "", y->svc ? y->svc : "") && !strcmp(x->region, y->region);
+}
+
+/* Folds e into head, the first entry of the same pair; first_drained is the pair's first
+ * drained listing so far. */
+static void fold(struct sf_parser *p, struct sf_entry *head, struct sf_entry *e,
+                 const struct sf_entry **first_drained)
+{
+    if (e->drained && *first_drained)
+        yw_error(&p->w, e->node,
+                 "region \"%s\" is listed twice in drained (first at line %u, "
+                 "column %u); keep one",
+                 e->region, yw_line((*first_drained)->node), yw_col((*first_drained)->node));
+    else if (e->drained)
+        *first_drained = e;
+    head->drained |= e->drained;
+    if (e->weight >= 0)
+        head->weight = e->weight;
+    e->merged = true;
+}
+
+/* A pair may be listed under both weights and drained; it becomes one entry, reported
+ * where it first appears.  A region twice in one drained list is a mistake to report. */
+static void merge_entries(struct sf_parser *p)
+{
+    struct sf_entry **by = malloc((p->n ? p->n : 1) * sizeof(*by));
+    if (!by) {
+        p->oom = true;
+        return;
+    }
+    for (size_t i = 0; i < p->n; i++)
+        by[i] = &p->e[i];
+    qsort(by, p->n, sizeof(*by), entry_cmp);
+    for (size_t start = 0, i; start < p->n; start = i) {
+        struct sf_entry *head = by[start];
+        const struct sf_entry *first_drained = head->drained ? head : NULL;
+        for (i = start + 1; i < p->n && same_pair(head, by[i]); i++)
+            fold(p, head, by[i], &first_drained);
+    }
+    free(by);
+}
+
+static void parser_error(struct sf_parser *p, const yaml_parser_t *yp)
+{
+    if (yp->error == YAML_MEMORY_ERROR)
+        p->oom = true;
+    else if (yp->error == YAML_READER_ERROR)
+        diag_error(p->w.d, p->w.file, 0, 0, "not a UTF-8 text file: %s at byte %zu", yp->problem,
+                   yp->problem_offset);
+    else
+        diag_error(p->w.d, p->w.file, (unsigned)yp->problem_mark.line + 1,
+                   (unsigned)yp->problem_mark.column + 1, "invalid YAML: %s",
+                   yp->problem ? yp->problem : "syntax error");
+}
+
+/* Text after the first document would be ignored by a reader that stops there. */
+static bool no_second_document(struct sf_parser *p, yaml_parser_t *yp)
+{
+    yaml_document_t extra;
+    if (!yaml_parser_load(yp, &extra)) {
+        parser_error(p, yp);
+        return false;
+    }
+    const yaml_node_t *root = yaml_document_get_root_node(&extra);
+    if (root)
+        yw_error(&p->w, root, "a state file holds one YAML document; remove this second one");
+    yaml_document_delete(&extra);
+    return true;
+}
+
+static bool load_text(struct sf_parser *p, const char *text, size_t len)
+{
+    yaml_parser_t yp;
+    if (!yaml_parser_initialize(&yp)) {
+        p->oom = true;
+        return false;
+    }
+    yaml_parser_set_input_string(&yp, (const unsigned char *)text, len);
+    bool ok = p->w.loaded = yaml_parser_load(&yp, &p->w.doc);
+    if (!ok)
+        parser_error(p, &yp);
+    else if (yw_root(&p->w))
+        ok = no_second_document(p, &yp);
+    yaml_parser_delete(&yp);
+    return ok;
+}
+
+static void walk(struct sf_parser *p)
+{
+    size_t nodes = (size_t)(p->w.doc.nodes.top - p->w.doc.nodes.start);
+    p->walked = calloc(nodes ? nodes : 1, sizeof(*p->walked));
+    if (!p->walked) {
+        p->oom = true;
+        return;
+    }
+    for (const yaml_node_t *n = p->w.doc.nodes.start; n < p->w.doc.nodes.top; n++)
+        if (n->type == YAML_MAPPING_NODE)
+            check_keys(p, n);
+    read_root(p);
+    merge_entries(p);
+}
+
+int statefile_parse(const char *text, size_t len, const char *name, state_visit_fn fn, void *ctx,
+                    struct diag *d)
+{
+    struct sf_parser p = {.w = {.file = name, .d = d}};
+    unsigned errors = d->errors;
+    if (load_text(&p, text, len))
+        walk(&p);
+    if (p.oom)
+        diag_error(d, name, 0, 0, "out of memory while reading the state file");
+    bool ok = d->errors == errors;
+    for (size_t i = 0; ok && i < p.n; i++)
+        if (!p.e[i].merged)
+            fn(ctx, p.e[i].svc, p.e[i].region, p.e[i].drained, p.e[i].weight);
+    yw_close(&p.w);
+    free(p.walked);
+    free(p.e);
+    return ok ? 0 : -1;
+}
+
+/* ---- loading ---- */
+
+/* Reads up to STATEFILE_SIZE_MAX + 1 bytes, one past the limit to notice a file that is
+ * too big; 0 or an errno value. */
+static int read_fd(int fd, char *buf, size_t *len)
+{
+    while (*len <= STATEFILE_SIZE_MAX) {
+        ssize_t got = read(fd, buf + *len, STATEFILE_SIZE_MAX + 1 - *len);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            return got ? errno : 0;
+        *len += (size_t)got;
+    }
+    return 0;
+}
+
+/* The whole file; NULL with *why NULL when there is none, or with the reason. */
+static char *read_file(const char *path, size_t *len, const char **why)
+{
+    /* O_NONBLOCK: a FIFO put there by mistake must not hang the start-up. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK), err;
+    struct stat st;
+    char *buf = NULL;
+    *len = 0;
+    *why = NULL;
+    if (fd < 0) {
+        *why = errno == ENOENT ? NULL : strerror(errno);
+        return NULL;
+    }
+    if (fstat(fd, &st) < 0)
+        *why = strerror(errno);
+    else if (!S_ISREG(st.st_mode))
+        *why = "it is not a regular file";
+    else if (!(buf = malloc(STATEFILE_SIZE_MAX + 1)))
+        *why = "out of memory";
+    else if ((err = read_fd(fd, buf, len)))
+        *why = strerror(err);
+    else if (*len > STATEFILE_SIZE_MAX)
+        *why = "it is larger than 4 MiB, and a real state file is a few KiB";
+    close(fd);
+    if (*why) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+struct apply {
+    const struct config *c;
+    const char *path;
+    struct diag *d;
+    const char **warned; /* names warned about, so each is named once */
+    size_t nwarned;
+    bool cleared, oom;
+};
+
+static bool in_config(const struct apply *a, bool service, const char *name)
+{
+    size_t n = service ? a->c->nservices : a->c->nregions;
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(service ? a->c->services[i].name : a->c->regions[i].name, name))
+            return true;
+    return false;
+}
+
+static void warn_unknown(struct apply *a, bool service, const char *name)
+{
+    if (!a->c || in_config(a, service, name))
+        return;
+    for (size_t i = 0; i < a->nwarned; i++)
+        if (!strcmp(a->warned[i], name))
+            return;
+    const char **more = realloc(a->warned, (a->nwarned + 1) * sizeof(*more));
+    if (more) {
+        a->warned = more;
+        a->warned[a->nwarned++] = name;
+    }
+    diag_warn(a->d, NULL, 0, 0,
+              "state: %s \"%s\" in %s is not in the config; kept aside until it returns",
+              service ? "service" : "region", name, a->path);
+}
+
+static void apply_entry(void *ctx, const char *svc, const char *region, bool drained,
+                        int64_t weight)
+{
+    struct apply *a = ctx;
+    /* statefile_parse calls this only once the whole file is valid, so the registry is
+     * cleared only when there is a whole truth to replace it with. */
+    if (!a->cleared)
+        state_clear_admin();
+    a->cleared = true;
+    if (svc)
+        warn_unknown(a, true, svc);
+    warn_unknown(a, false, region);
+    if (!svc) {
+        struct region_state *r = state_region(region);
+        if (r)
+            atomic_store(&r->drained, true);
+        a->oom |= !r;
+        return;
+    }
+    struct svc_region_state *s = state_svc_region(svc, region);
+    if (s && drained)
+        atomic_store(&s->drained, true);
+    if (s && weight >= 0)
+        atomic_store(&s->weight, weight);
+    a->oom |= !s;
+}
+
+/* Each problem of the file, indented under the warning that introduces them. */
+static void add_problems(struct diag *d, const struct diag *problems)
+{
+    for (const char *p = problems->text; p && *p;) {
+        size_t n = strcspn(p, "\n");
+        diag_note(d, "  %.*s", (int)n, p);
+        p += n + (p[n] == '\n');
+    }
+}
+
+/* Renames a corrupt file out of the way, so that the next save does not destroy what the
+ * operator may want to recover, and says so loudly. */
+static int set_aside(const char *path, const struct diag *problems, struct diag *d)
+{
+    char stamp[32], *aside = malloc(strlen(path) + sizeof(".corrupt-") + sizeof(stamp));
+    time_t now = time(NULL);
+    struct tm tm;
+    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", gmtime_r(&now, &tm));
+    if (aside)
+        sprintf(aside, "%s.corrupt-%s", path, stamp);
+    if (!aside || rename(path, aside) < 0) {
+        diag_error(d, path, 0, 0,
+                   "state: the state file cannot be used, and cannot be moved aside either "
+                   "(%s); none of it was applied.  Move it away by hand before meridiand "
+                   "writes a new one over it.  The problems:",
+                   aside ? strerror(errno) : "out of memory");
+        add_problems(d, problems);
+        free(aside);
+        return -1;
+    }
+    diag_warn(d, path, 0, 0,
+              "state: the state file cannot be used, so none of its drains and weights were "
+              "applied; it was moved to %s and the server runs with the weights and drains of "
+              "the config.  Re-apply the changes with meridianctl, or fix that copy and put it "
+              "back while meridiand is stopped.  The problems:",
+              aside);
+    add_problems(d, problems);
+    free(aside);
+    return 1;
+}
+
+int statefile_load(const char *path, const struct config *c, struct diag *d)
+{
+    struct apply a = {.c = c, .path = path, .d = d};
+    struct diag problems;
+    const char *why;
+    size_t len;
+    char *text = read_file(path, &len, &why);
+    if (!text && !why)
+        return 0;
+    diag_init(&problems);
+    int rc = 0;
+    if (!text)
+        diag_error(&problems, path, 0, 0, "cannot read it: %s", why);
+    else if (statefile_parse(text, len, path, apply_entry, &a, &problems) < 0)
+        rc = 1;
+    if (!text || rc)
+        rc = set_aside(path, &problems, d);
+    else if (!a.cleared)
+        state_clear_admin(); /* a valid file without entries: nothing is drained */
+    if (a.oom) {
+        diag_error(d, path, 0, 0, "state: out of memory while applying the state file");
+        rc = -1;
+    }
+    diag_free(&problems);
+    free(a.warned);
+    free(text);
+    return rc;
+}
+
+/* ---- saving ---- */
+
+struct text {
+    char *p;
+    size_t len, cap;
+    bool oom;
+};
+
+static void text_add(struct text *t, const char *fmt, ...) F_PRINTF(2, 3);
+static void text_add(struct text *t, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(t->p ? t->p + t->len : NULL, t->cap - t->len, fmt, ap);
+    va_end(ap);
+    if (n < 0 || t->oom) {
+        t->oom = true;
+        return;
+    }
+    if (t->len + (size_t)n < t->cap) {
+        t->len += (size_t)n;
+        return;
+    }
+    size_t cap = t->cap ? t->cap : 1024;
+    while (cap <= t->len + (size_t)n)
+        cap *= 2;
+    char *more = realloc(t->p, cap);
+    if (!more) {
+        t->oom = true;
+        return;
+    }
+    t->p = more;
+    t->cap = cap;
+    va_start(ap, fmt);
+    vsnprintf(t->p + t->len, t->cap - t->len, fmt, ap);
+    va_end(ap);
+    t->len += (size_t)n;
+}
+
+/* Names that YAML would read as null, or as something other than a plain word in a flow
+ * list ("-x", ".5"), are quoted; the charset needs no escapes. */
+static const char *quote(const char *name)
+{
+    bool plain = (name[0] >= 'a' && name[0] <= 'z') || (name[0] >= 'A' && name[0] <= 'Z') ||
+                 (name[0] >= '0' && name[0] <= '9') || name[0] == '_';
+    if (!strcmp(name, "null") || !strcmp(name, "Null") || !strcmp(name, "NULL"))
+        plain = false;
+    return plain ? "" : "\"";
+}
+
+/* One decision of the registry, with its names copied. */
+struct saved {
+    char *svc, *region; /* svc NULL: drained for every service */
+    bool drained;
+    int64_t weight;
+    bool written; /* already part of its service's lines */
+};
+
+/* The registry's decisions, in its order (oldest first). */
+struct snapshot {
+    struct saved *e;
+    size_t n, cap;
+    bool oom, invalid;
+};
+
+static void snapshot_add(void *ctx, const char *svc, const char *region, bool drained,
+                         int64_t weight)
+{
+    struct snapshot *s = ctx;
+    if ((svc && !name_ok(svc)) || !name_ok(region)) {
+        s->invalid = true; /* could not be read back; registry names come validated */
+        return;
+    }
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 32;
+        struct saved *more = realloc(s->e, cap * sizeof(*more));
+        if (!more) {
+            s->oom = true;
+            return;
+        }
+        s->e = more;
+        s->cap = cap;
+    }
+    char *a = svc ? strdup(svc) : NULL, *b = strdup(region);
+    if ((svc && !a) || !b) {
+        free(a);
+        free(b);
+        s->oom = true;
+        return;
+    }
+    struct saved *e = &s->e[s->n++];
+    *e = (struct saved){.drained = drained, .weight = weight};
+    e->svc = a;
+    e->region = b;
+}
+
+static void snapshot_free(struct snapshot *s)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        free(s->e[i].svc);
+        free(s->e[i].region);
+    }
+    free(s->e);
+}
+
+/* One service's weights and drains; marks its entries done. */
+static void render_service(struct text *t, struct snapshot *s, size_t first)
+{
+    const char *svc = s->e[first].svc, *sep = "";
+    bool drained = false;
+    text_add(t, "  %s%s%s:\n", quote(svc), svc, quote(svc));
+    for (size_t i = first; i < s->n; i++) {
+        const struct saved *e = &s->e[i];
+        if (!e->svc || strcmp(e->svc, svc))
+            continue;
+        drained |= e->drained;
+        if (e->weight < 0)
+            continue;
+        text_add(t, "%s%s%s%s: %lld", *sep ? sep : "    weights: {", quote(e->region), e->region,
+                 quote(e->region), (long long)e->weight);
+        sep = ", ";
+    }
+    if (*sep)
+        text_add(t, "}\n");
+    sep = "";
+    for (size_t i = first; drained && i < s->n; i++) {
+        const struct saved *e = &s->e[i];
+        if (!e->svc || strcmp(e->svc, svc) || !e->drained)
+            continue;
+        text_add(t, "%s%s%s%s", *sep ? sep : "    drained: [", quote(e->region), e->region,
+                 quote(e->region));
+        sep = ", ";
+    }
+    if (*sep)
+        text_add(t, "]\n");
+    for (size_t i = first; i < s->n; i++)
+        if (s->e[i].svc && !strcmp(s->e[i].svc, svc))
+            s->e[i].written = true;
+}
+
+static void render(struct text *t, struct snapshot *s)
+{
+    const char *sep = "";
+    text_add(t, "%sversion: 1\n", HEADER);
+    for (size_t i = 0; i < s->n; i++) {
+        if (s->e[i].svc)
+            continue;
+        text_add(t, "%s%s%s%s", *sep ? sep : "drained: [", quote(s->e[i].region), s->e[i].region,
+                 quote(s->e[i].region));
+        sep = ", ";
+    }
+    if (*sep)
+        text_add(t, "]\n");
+    sep = "services:\n";
+    for (size_t i = 0; i < s->n; i++) {
+        if (!s->e[i].svc || s->e[i].written)
+            continue;
+        text_add(t, "%s", sep);
+        sep = "";
+        render_service(t, s, i);
+    }
+}
+
+static int write_all(int fd, const char *p, size_t len)
+{
+    while (len) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* The rename is durable only once the directory holding the name is on disk too. */
+static int sync_dir(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+    int fd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+    int rc = fd < 0 ? -1 : fsync(fd);
+    /* Some file systems cannot sync a directory; the rename stands all the same. */
+    if (rc < 0 && fd >= 0 && errno == EINVAL)
+        rc = 0;
+    if (!dir)
+        errno = ENOMEM;
+    if (fd >= 0)
+        close(fd);
+    free(dir);
+    return rc;
+}
+
+/* Creates tmp holding text, on disk before this returns; on failure *step says which step
+ * failed and errno why. */
+static int write_tmp(const char *tmp, const char *text, size_t len, const char **step)
+{
+    *step = "create";
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -1;
+    *step = "write";
+    if (write_all(fd, text, len) == 0) {
+        *step = "fsync";
+        if (fsync(fd) == 0) {
+            *step = "close";
+            return close(fd);
+        }
+    }
+    int err = errno;
+    close(fd);
+    errno = err;
+    return -1;
+}
+
+/* Writes a temporary file beside path and renames it over path: a reader, or a crash,
+ * sees the old file or the new one, never a part of either. */
+static int write_atomic(const char *path, const char *text, size_t len, struct diag *d)
+{
+    char *tmp = malloc(strlen(path) + 32);
+    const char *step;
+    if (!tmp) {
+        diag_error(d, path, 0, 0, "cannot save the state file: out of memory");
+        return -1;
+    }
+    sprintf(tmp, "%s.tmp.%ld", path, (long)getpid());
+    int rc = write_tmp(tmp, text, len, &step);
+    if (rc == 0) {
+        step = "rename";
+        rc = rename(tmp, path);
+    }
+    if (rc < 0) {
+        int err = errno;
+        unlink(tmp);
+        diag_error(d, path, 0, 0,
+                   "cannot save the state file (%s %s: %s); the previous one is unchanged", step,
+                   tmp, strerror(err));
+    } else if (sync_dir(path) < 0) {
+        diag_error(d, path, 0, 0,
+                   "saved the state file, but cannot sync its directory (%s); it may not "
+                   "survive a power loss",
+                   strerror(errno));
+        rc = -1;
+    }
+    free(tmp);
+    return rc;
+}
+
+int statefile_save(const char *path, struct diag *d)
+{
+    struct snapshot s = {0};
+    struct text t = {0};
+    int rc = -1;
+    if (state_each_admin(snapshot_add, &s) == 0 && !s.oom)
+        render(&t, &s);
+    if (!t.p || t.oom)
+        diag_error(d, path, 0, 0, "cannot save the state file: out of memory");
+    else
+        rc = write_atomic(path, t.p, t.len, d);
+    if (!rc && s.invalid)
+        diag_warn(d, path, 0, 0,
+                  "state: a name that is not a valid region or service name was left out of the "
+                  "state file");
+    snapshot_free(&s);
+    free(t.p);
+    return rc;
+}

