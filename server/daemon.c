@@ -203,6 +203,7 @@ int daemon_run(const char *conf_path, struct view *v)
         evsignal_add(intr, NULL) == 0 && start_listeners(v->conf) == 0 &&
         probe_init(d0.base, watch_services) == 0) {
         probe_sync(v->conf);
+        watch_services(); /* a service may be failing open from the start (initial: down) */
         log_ready(v->conf);
         event_base_dispatch(d0.base);
         status = 0;

@@ -155,12 +155,15 @@ static bool judge(struct probe *p, CURLcode rc, char *why, size_t size)
     long status = 0;
     curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &status);
     if (!status_expected(&p->s, status)) {
-        snprintf(why, size, "HTTP %ld, expected %u%s", status, p->s.expect[0],
-                 p->s.nexpect > 1 ? " or another listed status" : "");
+        char list[64] = "";
+        for (size_t i = 0, n = 0; i < p->s.nexpect && n + 8 < sizeof(list); i++)
+            n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%u", i ? " or " : "",
+                                  p->s.expect[i]);
+        snprintf(why, size, "HTTP %ld, expected %s", status, list);
         return false;
     }
     if (p->s.body[0] && !(p->body && memmem(p->body, p->body_len, p->s.body, strlen(p->s.body)))) {
-        snprintf(why, size, "HTTP %ld but the body lacks \"%s\"", status, p->s.body);
+        snprintf(why, size, "HTTP %ld but the body lacks \"%.40s\"", status, p->s.body);
         return false;
     }
     snprintf(why, size, "HTTP %ld", status);
