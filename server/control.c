@@ -85,7 +85,10 @@ static void on_read(struct bufferevent *bev, void *arg)
     struct evbuffer *in = bufferevent_get_input(bev);
     size_t len;
     char *line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF);
-    if (line) {
+    if (line && len >= COMMAND_LINE_MAX) {
+        reply(c, false, "request line longer than 4096 bytes: refused");
+        free(line);
+    } else if (line) {
         if (len && line[len - 1] == '\r')
             line[--len] = '\0';
         run_line(c, line, len);

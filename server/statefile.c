@@ -5,8 +5,10 @@
 #include "server/statefile.h"
 #include "server/yamlwalk.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -497,15 +499,33 @@ static void add_problems(struct diag *d, const struct diag *problems)
 
 /* Renames a corrupt file out of the way, so that the next save does not destroy what the
  * operator may want to recover, and says so loudly. */
-static int set_aside(const char *path, const struct diag *problems, struct diag *d)
+/* Renames path to PATH.corrupt-STAMP, or PATH.corrupt-STAMP-N when an earlier copy from
+ * the same second is there: a set-aside copy is never overwritten. */
+static int rename_aside(const char *path, char *aside, size_t size)
 {
-    char stamp[32], *aside = malloc(strlen(path) + sizeof(".corrupt-") + sizeof(stamp));
+    char stamp[32];
     time_t now = time(NULL);
     struct tm tm;
     strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", gmtime_r(&now, &tm));
-    if (aside)
-        sprintf(aside, "%s.corrupt-%s", path, stamp);
-    if (!aside || rename(path, aside) < 0) {
+    for (unsigned n = 1; n < 1000; n++) {
+        if (n == 1)
+            snprintf(aside, size, "%s.corrupt-%s", path, stamp);
+        else
+            snprintf(aside, size, "%s.corrupt-%s-%u", path, stamp, n);
+        if (renameat2(AT_FDCWD, path, AT_FDCWD, aside, RENAME_NOREPLACE) == 0)
+            return 0;
+        if (errno != EEXIST)
+            return -1;
+    }
+    errno = EEXIST;
+    return -1;
+}
+
+static int set_aside(const char *path, const struct diag *problems, struct diag *d)
+{
+    size_t size = strlen(path) + sizeof(".corrupt-") + 48;
+    char *aside = malloc(size);
+    if (!aside || rename_aside(path, aside, size) < 0) {
         diag_error(d, path, 0, 0,
                    "state: the state file cannot be used, and cannot be moved aside either "
                    "(%s); none of it was applied.  Move it away by hand before meridiand "
@@ -526,8 +546,34 @@ static int set_aside(const char *path, const struct diag *problems, struct diag 
     return 1;
 }
 
+/* A server killed while saving leaves PATH.tmp.PID behind; those of dead processes go. */
+static void remove_stale_temps(const char *path)
+{
+    char *copy = strdup(path);
+    if (!copy)
+        return;
+    char *slash = strrchr(copy, '/');
+    const char *dir = slash ? (slash == copy ? "/" : copy) : ".", *base = slash ? slash + 1 : copy;
+    if (slash)
+        *slash = '\0';
+    size_t blen = strlen(base);
+    DIR *dh = opendir(dir);
+    for (struct dirent *de; dh && (de = readdir(dh));) {
+        char *end;
+        if (strncmp(de->d_name, base, blen) != 0 || strncmp(de->d_name + blen, ".tmp.", 5) != 0)
+            continue;
+        long pid = strtol(de->d_name + blen + 5, &end, 10);
+        if (*end || pid <= 0 || (kill((pid_t)pid, 0) < 0 && errno == ESRCH))
+            unlinkat(dirfd(dh), de->d_name, 0);
+    }
+    if (dh)
+        closedir(dh);
+    free(copy);
+}
+
 int statefile_load(const char *path, const struct config *c, struct diag *d)
 {
+    remove_stale_temps(path);
     struct apply a = {.c = c, .path = path, .d = d};
     struct diag problems;
     const char *why;
