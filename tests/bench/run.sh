@@ -1,0 +1,620 @@
+#!/bin/sh
+# run.sh — `make bench`: meridiand beside knotd, nsd and gdnsd on the same zone and queries.
+# SPDX-License-Identifier: MIT
+#
+# It measures queries/s per core and latency for each query mix, and the time and memory
+# to load a 1,000,000-record zone.
+#
+# Method.  On a 2-core machine the load generator, not the server, is the ceiling: dnsperf
+# tops out near 150k qps on one core.  So every server runs one worker pinned to CPU 0, and
+# udpblast (udpblast.c, built here) runs pinned to CPU 1, keeping a window of queries in
+# flight with sendmmsg/recvmmsg: the median answered queries/s is what one core of the
+# server does.  Latency is measured at a fixed rate by `udpblast -Q`, which spins on its
+# own core and timestamps every query to the microsecond.  dnsperf 2.10 reports only a mean,
+# and its per-query mode (-v) slows it enough to add a tail of its own, so dnsperf at the
+# same rate is kept as a cross-check of the mean and the loss, not as the source of
+# percentiles.  A run during which the server or udpblast waited for its CPU (other
+# processes on the machine) is repeated.  Everything listens on 127.0.0.1 at a free port
+# and lives in a temp dir.
+#
+# Environment (defaults in brackets):
+#   BENCH_SECONDS [10]    length of each throughput run; BENCH_QUICK=1 makes it 3
+#   BENCH_RUNS [3]        throughput runs per server, the median is reported
+#   BENCH_WINDOW [64]     queries in flight during throughput runs: enough to keep one
+#                         core busy, few enough not to overflow a default socket buffer
+#   BENCH_RATE [10000]    queries/s of the latency runs; BENCH_LAT_SECONDS [4, quick 2]
+#   BENCH_BIGZONE [1]     0 skips the big-zone load test; BENCH_BIG_RECORDS [1000000]
+#   BENCH_SERVERS ["meridiand knotd nsd gdnsd"]   BENCH_MIXES ["static geo"]
+#   MERIDIAND             the daemon to test [./meridiand: make runs us in the build dir]
+#   BENCH_KEEP=1          keep the temp dir (configs, logs) for a post-mortem
+set -u
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+QUICK=${BENCH_QUICK:-0}
+RUN_SECS=${BENCH_SECONDS:-10}
+LAT_SECS=${BENCH_LAT_SECONDS:-4}
+if [ "$QUICK" = 1 ]; then
+    RUN_SECS=${BENCH_SECONDS:-3}
+    LAT_SECS=${BENCH_LAT_SECONDS:-2}
+fi
+DNSPERF_SECS=3
+RUNS=${BENCH_RUNS:-3}
+WINDOW=${BENCH_WINDOW:-64}
+RATE=${BENCH_RATE:-10000}
+BIGZONE=${BENCH_BIGZONE:-1}
+BIG_RECORDS=${BENCH_BIG_RECORDS:-1000000}
+BIG_TIMEOUT=240 # seconds a server may take to load the big zone
+READY_TIMEOUT=30
+SERVERS=${BENCH_SERVERS:-meridiand knotd nsd gdnsd}
+MIXES=${BENCH_MIXES:-static geo}
+PIDS=""
+
+say() { printf '%s\n' "$*"; }
+die() {
+    printf 'bench: %s\n' "$*" >&2
+    exit 1
+}
+now_ms() { date +%s%3N; }
+
+# ---- processes: only those we started, reaped by PID ------------------------------------
+
+# True while PID runs; a zombie (exited, not yet reaped) counts as gone.
+alive() {
+    [ -r "/proc/$1/stat" ] && ! grep -q '^[0-9]* ([^)]*) Z' "/proc/$1/stat" 2>/dev/null
+}
+
+stop_pid() {
+    kill "$1" 2>/dev/null
+    i=0
+    while alive "$1" && [ $i -lt 100 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    if alive "$1"; then
+        say "bench: pid $1 ignored SIGTERM for 10 s; sending SIGKILL"
+        kill -9 "$1" 2>/dev/null
+    fi
+    wait "$1" 2>/dev/null
+    PIDS=$(echo "$PIDS" | tr ' ' '\n' | grep -vx "$1" | tr '\n' ' ')
+}
+
+cleanup() {
+    for pid in $PIDS; do
+        stop_pid "$pid"
+    done
+    if [ "${BENCH_KEEP:-0}" = 1 ]; then say "bench: kept $T"; else rm -rf "$T"; fi
+}
+
+# ---- setup ------------------------------------------------------------------------------
+
+find_meridiand() {
+    for m in "${MERIDIAND:-}" ./meridiand "$HERE/../../build/meridiand"; do
+        if [ -n "$m" ] && [ -x "$m" ]; then
+            MERIDIAND=$(cd "$(dirname "$m")" && pwd)/$(basename "$m")
+            return 0
+        fi
+    done
+    die "no meridiand: run 'make bench' in the build directory or set MERIDIAND"
+}
+
+# A port free for both UDP and TCP on loopback (servers bind both).
+free_port() {
+    python3 - <<'EOF'
+import socket
+for _ in range(100):
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.bind(("127.0.0.1", 0))
+    port = u.getsockname()[1]
+    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        t.bind(("127.0.0.1", port))
+        print(port)
+        break
+    except OSError:
+        pass
+    finally:
+        t.close()
+        u.close()
+EOF
+}
+
+available() {
+    case $1 in
+    meridiand) [ -x "$MERIDIAND" ] ;;
+    *) command -v "$1" >/dev/null 2>&1 ;;
+    esac
+}
+
+version_of() {
+    case $1 in
+    meridiand) "$MERIDIAND" -V ;;
+    knotd) knotd -V ;;
+    nsd) nsd -v 2>&1 | head -1 ;;
+    gdnsd) gdnsd -h 2>&1 | grep -m1 version ;;
+    esac
+}
+
+# ---- one config per server: conf_NAME DIR ZONEFILE PORT, exec_NAME DIR -----------------
+# One worker each (the CPU 0 they are pinned to), state and pid files inside DIR.
+
+conf_meridiand() {
+    cat >"$1/meridian.yaml" <<EOF
+server:
+  listen: ["127.0.0.1:$3"]
+  workers: 1
+zones:
+  example.com: $2
+EOF
+}
+exec_meridiand() { exec taskset -c 0 "$MERIDIAND" -c "$1/meridian.yaml"; }
+
+conf_knotd() {
+    cat >"$1/knot.conf" <<EOF
+server:
+    rundir: "$1"
+    pidfile: "$1/knot.pid"
+    listen: 127.0.0.1@$3
+    udp-workers: 1
+    tcp-workers: 1
+    background-workers: 1
+log:
+  - target: stderr
+    any: warning
+database:
+    storage: "$1/db"
+template:
+  - id: default
+    file: "$2"
+    zonefile-load: whole
+    zonefile-sync: -1
+    journal-content: none
+zone:
+  - domain: example.com
+EOF
+}
+exec_knotd() { exec taskset -c 0 knotd -c "$1/knot.conf"; }
+
+# minimal-responses: the others leave the apex NS out of positive answers; without it NSD
+# would send twice the bytes and not be measured doing the same work.  RRL is off: every
+# query comes from 127.0.0.1 and NSD's default limit is 200 qps per source.
+conf_nsd() {
+    cat >"$1/nsd.conf" <<EOF
+server:
+    ip-address: 127.0.0.1@$3
+    do-ip6: no
+    server-count: 1
+    username: ""
+    chroot: ""
+    database: ""
+    zonesdir: "$1"
+    pidfile: "$1/nsd.pid"
+    xfrdfile: "$1/xfrd.state"
+    zonelistfile: "$1/zone.list"
+    xfrdir: "$1"
+    logfile: "$1/nsd.log"
+    verbosity: 0
+    minimal-responses: yes
+    rrl-ratelimit: 0
+    rrl-whitelist-ratelimit: 0
+remote-control:
+    control-enable: no
+zone:
+    name: example.com
+    zonefile: "$2"
+EOF
+}
+exec_nsd() { exec taskset -c 0 nsd -d -c "$1/nsd.conf"; }
+
+# gdnsd 3 reads DIR/config and every file in DIR/zones/, named after its zone.
+conf_gdnsd() {
+    mkdir -p "$1/zones"
+    ln "$2" "$1/zones/example.com" 2>/dev/null || cp "$2" "$1/zones/example.com"
+    cat >"$1/config" <<EOF
+options => {
+    listen => [ 127.0.0.1:$3 ]
+    udp_threads => 1
+    tcp_threads => 1
+    run_dir => $1/run
+    state_dir => $1/state
+}
+EOF
+}
+exec_gdnsd() { exec taskset -c 0 gdnsd -c "$1" start; }
+
+# ---- starting, probing and measuring one server ------------------------------------------
+
+# start_server NAME ZONEFILE TAG: sets SRV_NAME, SRV_DIR, SRV_PORT, SRV_PID, SRV_T0.
+start_server() {
+    SRV_NAME=$1
+    SRV_DIR=$T/$1.$3
+    mkdir -p "$SRV_DIR"
+    SRV_PORT=$(free_port)
+    [ -n "$SRV_PORT" ] || die "no free port on 127.0.0.1"
+    "conf_$1" "$SRV_DIR" "$2" "$SRV_PORT"
+    SRV_T0=$(now_ms)
+    "exec_$1" "$SRV_DIR" >"$SRV_DIR/log" 2>&1 &
+    SRV_PID=$!
+    PIDS="$PIDS $SRV_PID"
+}
+
+stop_server() { stop_pid "$SRV_PID"; }
+
+# launch NAME ZONEFILE TAG PROBE SECONDS: starts NAME and waits until PROBE answers.  A
+# server that exits before answering is started once more on a new port, because another
+# program may have taken the free port we picked; its log is shown either way.
+launch() {
+    start_server "$1" "$2" "$3"
+    wait_answer "$4" "$5" && return 0
+    if alive "$SRV_PID"; then
+        stop_server
+        return 1
+    fi
+    stop_server
+    say "  retrying once on a new port"
+    start_server "$1" "$2" "$3"
+    wait_answer "$4" "$5" && return 0
+    stop_server
+    return 1
+}
+
+server_died() {
+    say "  !! $SRV_NAME (pid $SRV_PID) is gone $1; last lines of its log:"
+    tail -n 15 "$SRV_DIR/log" "$SRV_DIR"/*.log 2>/dev/null | sed 's/^/     /'
+}
+
+# wait_answer NAME SECONDS: polls until NAME/A has an address; sets READY_MS since start.
+wait_answer() {
+    deadline=$(($(now_ms) + $2 * 1000))
+    while :; do
+        if dig +short +norecurse +time=1 +tries=1 -p "$SRV_PORT" @127.0.0.1 "$1" A 2>/dev/null |
+            grep -q '^[0-9]'; then
+            READY_MS=$(($(now_ms) - SRV_T0))
+            return 0
+        fi
+        if ! alive "$SRV_PID"; then
+            server_died "before answering $1"
+            return 1
+        fi
+        if [ "$(now_ms)" -ge "$deadline" ]; then
+            say "  !! $SRV_NAME did not answer $1 within $2 s"
+            return 1
+        fi
+        sleep 0.05
+    done
+}
+
+# udpblast ARGS…: its machine-readable line, generator pinned to CPU 1.
+blast() {
+    taskset -c 1 "$UDPBLAST" -s 127.0.0.1 -p "$SRV_PORT" "$@" | grep '^sent='
+}
+
+# field LINE KEY: the value of KEY=… in a summary line.
+field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+
+# The median of the numbers on stdin, one a line.
+median() {
+    sort -n | awk '{ v[NR] = $1 } END {
+        printf "%.0f\n", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# CPU time (utime + stime, in clock ticks) of PID and its descendants: NSD answers in a
+# child process.  Dividing answers by it gives queries per CPU-second, which holds up
+# when other processes take a share of CPU 0 and shows when the server was not saturated.
+cpu_ticks() {
+    total=0
+    for p in $(descendants "$1"); do
+        t=$(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null | awk '{ print $12 + $13 }')
+        total=$((total + ${t:-0}))
+    done
+    echo "$total"
+}
+
+# Milliseconds the threads of PID and its descendants were ready to run but waited for
+# the CPU (run_delay in /proc/PID/task/*/schedstat): what other processes took from it.
+run_delay_ms() {
+    for p in $(descendants "$1"); do
+        cat /proc/"$p"/task/*/schedstat 2>/dev/null
+    done | awk '{ ns += $2 } END { printf "%.0f\n", ns / 1e6 }'
+}
+
+# Datagrams the kernel dropped at the server's UDP socket because its receive queue was
+# full: a query lost that way was never seen by the server.
+socket_drops() {
+    awk -v a="$(printf '0100007F:%04X' "$SRV_PORT")" '$2 == a { d += $NF } END { print d + 0 }' \
+        /proc/net/udp
+}
+
+# Stolen clock ticks of CPU N since boot: time the hypervisor gave to someone else.
+steal_ticks() { awk -v c="cpu$1" '$1 == c { print $9 }' /proc/stat; }
+
+# blast_watched ARGS…: one udpblast run.  Sets LINE, SRV_TICKS (the server's CPU ticks
+# during it), DROPS (queries dropped at the server's full socket) and NOISE: empty, or
+# how long the server and udpblast waited for their CPUs (or the hypervisor took them)
+# when that passed 5% of the run, which makes the run say more about other processes
+# than about the server.
+blast_watched() {
+    t0=$(now_ms) w0=$(run_delay_ms "$SRV_PID") s0=$(cpu_ticks "$SRV_PID")
+    st0=$(steal_ticks 0) st1=$(steal_ticks 1) d0=$(socket_drops)
+    LINE=$(blast "$@")
+    t1=$(now_ms) w1=$(run_delay_ms "$SRV_PID") s1=$(cpu_ticks "$SRV_PID")
+    SRV_TICKS=$((s1 - s0))
+    DROPS=$(($(socket_drops) - d0))
+    NOISE=$(awk -v ms=$((t1 - t0)) -v w=$((w1 - w0)) -v g="$(field "$LINE" wait_ms)" \
+        -v x0=$(($(steal_ticks 0) - st0)) -v x1=$(($(steal_ticks 1) - st1)) -v hz="$CLK_TCK" \
+        'BEGIN {
+            o0 = (w + x0 * 1000 / hz) / ms
+            o1 = (g + x1 * 1000 / hz) / ms
+            if (o0 > 0.05 || o1 > 0.05)
+                printf "the server waited %.0f%% of the run for CPU 0, udpblast %.0f%% for CPU 1",
+                    100 * o0, 100 * o1
+        }')
+    if ! alive "$SRV_PID" || [ -z "$LINE" ]; then
+        server_died "during a run of udpblast $*"
+        return 1
+    fi
+}
+
+# repeat_clean KIND QUERYFILE: calls run_KIND until RUNS runs were clean or 2 x RUNS were
+# made.  keep_KIND files each run under "clean" or, when other processes disturbed it,
+# "noisy"; the results come from the clean runs, or from the noisy ones (and NOISY is
+# set) when there was none.  Returns 1 if the server died.
+repeat_clean() {
+    rm -f "$T/$1.clean" "$T/$1.noisy"
+    clean=0
+    tries=0
+    while [ $clean -lt "$RUNS" ] && [ $tries -lt $((2 * RUNS)) ]; do
+        tries=$((tries + 1))
+        "run_$1" "$2" || return 1
+        if [ -n "$NOISE" ]; then
+            say "     ^ $NOISE (other processes): set aside"
+            "keep_$1" noisy
+        else
+            "keep_$1" clean
+            clean=$((clean + 1))
+        fi
+    done
+    RESULTS=$T/$1.clean
+    if [ $clean -eq 0 ]; then
+        RESULTS=$T/$1.noisy
+        NOISY=1
+    fi
+}
+
+# column N: the Nth field of each line of RESULTS.
+column() { cut -d' ' -f"$1" "$RESULTS"; }
+
+# One throughput run at the full window: prints it, with the server's share of CPU 0 and
+# its answers per CPU-second.
+run_qps() {
+    blast_watched -d "$1" -l "$RUN_SECS" -w "$WINDOW" -b 32 || return 1
+    cpu=$(awk -v t="$SRV_TICKS" -v hz="$CLK_TCK" -v a="$(field "$LINE" answered)" \
+        -v d="$(field "$LINE" duration)" \
+        'BEGIN { printf "%.0f %.0f", t ? a * hz / t : 0, 100 * t / hz / d }')
+    say "  run: $(field "$LINE" qps) qps (server CPU ${cpu#* }%, ${cpu% *} per CPU-s)," \
+        "lost $(field "$LINE" lost)/$(field "$LINE" sent) ($DROPS dropped at the socket);" \
+        "rcodes noerror $(field "$LINE" noerror) nxdomain $(field "$LINE" nxdomain)" \
+        "servfail $(field "$LINE" servfail) refused $(field "$LINE" refused)," \
+        "stray $(field "$LINE" stray)"
+    warn_bad_rcodes "$LINE"
+}
+
+keep_qps() { echo "$(field "$LINE" qps) $cpu" >>"$T/qps.$1"; }
+
+# Throughput: sets QPS, PER_CPU (answers per CPU-second of the server) and UTIL (the
+# server's CPU %) to the medians of the runs.
+measure_qps() {
+    repeat_clean qps "$1" || return 1
+    QPS=$(column 1 | median)
+    PER_CPU=$(column 2 | median)
+    UTIL=$(column 3 | median)
+}
+
+# Every query of the mixes has a NOERROR or NXDOMAIN answer; anything else means the server
+# does not serve the zone as the others do, and its numbers would not compare.
+warn_bad_rcodes() {
+    bad=0
+    for k in formerr servfail notimp refused other; do
+        bad=$((bad + $(field "$1" $k)))
+    done
+    if [ "$bad" -gt 0 ]; then
+        say "  !! $bad answers were FORMERR, SERVFAIL, NOTIMP, REFUSED or another error"
+    fi
+}
+
+run_latency() {
+    blast_watched -d "$1" -l "$LAT_SECS" -Q "$RATE" -w 4096 || return 1
+    say "  latency run at $RATE qps: p50 $(field "$LINE" p50_us) µs," \
+        "p99 $(field "$LINE" p99_us) µs, p99.9 $(field "$LINE" p999_us) µs," \
+        "lost $(field "$LINE" lost)/$(field "$LINE" sent) ($DROPS dropped at the socket)"
+}
+
+keep_latency() {
+    echo "$(field "$LINE" p50_us) $(field "$LINE" p99_us) $(field "$LINE" p999_us)" \
+        "$(field "$LINE" lost) $(field "$LINE" sent)" >>"$T/latency.$1"
+}
+
+# Latency at RATE qps: sets P50 P99 P999 (µs, the medians of the runs), LOSS over those
+# runs, and DP, dnsperf's mean and loss at the same rate.
+measure_latency() {
+    repeat_clean latency "$1" || return 1
+    P50=$(column 1 | median)
+    P99=$(column 2 | median)
+    P999=$(column 3 | median)
+    LOSS=$(awk '{ l += $4; s += $5 } END { printf "%.3f%%", s ? 100 * l / s : 0 }' "$RESULTS")
+    dp=$(taskset -c 1 dnsperf -s 127.0.0.1 -p "$SRV_PORT" -d "$1" -l "$DNSPERF_SECS" \
+        -Q "$RATE" -e 2>&1)
+    DP=$(printf '%s\n' "$dp" | awk '/Average Latency/ { mean = $4 * 1e6 }
+        /Queries lost/ { lost = $4 } END { printf "%.0f us / %s", mean, lost }' | tr -d '()')
+    say "  dnsperf at $RATE qps: mean latency / loss $DP"
+}
+
+# ---- the mixes: each builds its zone and queries, then measures every server --------------
+
+bench_server() { # NAME ZONEFILE QUERYFILE MIX PROBE
+    say "-- $1 ($(version_of "$1"))"
+    NOISY=0
+    if ! launch "$1" "$2" "$4" "$5" "$READY_TIMEOUT"; then
+        printf '%s|failed to start\n' "$1" >>"$T/rows.$4"
+        return
+    fi
+    if measure_qps "$3" && measure_latency "$3"; then
+        [ "$NOISY" = 1 ] && name="$1*" || name=$1
+        printf '%s|%s|%s|%s|%s|%s|%s|%s|%s\n' "$name" "$QPS" "$UTIL" "$PER_CPU" "$P50" "$P99" \
+            "$P999" "$LOSS" "$DP" >>"$T/rows.$4"
+    else
+        printf '%s|crashed\n' "$1" >>"$T/rows.$4"
+    fi
+    stop_server
+}
+
+# Differences in answer shape that remain, for the reader of the numbers: gdnsd 3 does not
+# chase in-zone CNAMEs (5% of the queries: it sends the CNAME alone), and NSD with
+# minimal-responses and gdnsd leave the MX target's address out of the apex MX answer.
+mix_static() {
+    mkdir -p "$T/static"
+    say "== $(python3 "$HERE/genzone.py" static "$T/static/example.com.zone" \
+        "$T/static/queries.txt")"
+    say "   $(wc -l <"$T/static/example.com.zone") zone lines, $(wc -l <"$T/static/queries.txt")" \
+        "queries; servers on CPU 0 (1 worker), udpblast on CPU 1 (window $WINDOW)"
+    for s in $SERVERS; do
+        if available "$s"; then
+            bench_server "$s" "$T/static/example.com.zone" "$T/static/queries.txt" static \
+                host0000.example.com
+        else
+            say "-- $s: not installed, skipped"
+        fi
+    done
+    print_table static
+}
+
+# The geo + ECS mix: DYNA names answered by client location, with ECS query lines
+# ("name A ecs=198.51.100.0/24", which udpblast encodes) against gdnsd's geoip plugin and
+# Knot's geoip module on the same map.  Not written yet: no numbers until it is real.
+mix_geo() {
+    say "== geo mix: not available yet"
+}
+
+# ---- the big zone: time to first answer and memory once loaded ---------------------------
+
+# Resident memory in kB: VmRSS of PID, and the PSS of PID and all its descendants, which
+# counts memory shared after fork (NSD's serving child) once.
+vmrss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
+
+pss_tree_kb() {
+    total=0
+    for p in $(descendants "$1"); do
+        kb=$(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null)
+        total=$((total + ${kb:-0}))
+    done
+    echo "$total"
+}
+
+descendants() {
+    echo "$1"
+    for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do
+        descendants "$c"
+    done
+}
+
+load_big() {
+    if [ "$BIGZONE" = 0 ]; then
+        say "== load: skipped (BENCH_BIGZONE=0)"
+        return
+    fi
+    mkdir -p "$T/big"
+    probe=$(python3 "$HERE/genzone.py" big "$T/big/example.com.zone" "$BIG_RECORDS")
+    say "== load: $BIG_RECORDS-record zone, time until $probe/A answers after start"
+    for s in $SERVERS; do
+        available "$s" || continue
+        if launch "$s" "$T/big/example.com.zone" big "$probe" "$BIG_TIMEOUT"; then
+            sleep 1 # let the loader's temporary memory go back before sampling
+            row="$s|$READY_MS|$(vmrss_kb "$SRV_PID")|$(pss_tree_kb "$SRV_PID")"
+            say "  $s: answers after $READY_MS ms"
+            stop_server
+        else
+            row="$s|failed||"
+        fi
+        printf '%s\n' "$row" >>"$T/rows.big"
+    done
+    print_load_table
+}
+
+# ---- tables ---------------------------------------------------------------------------------
+
+print_table() {
+    [ -s "$T/rows.$1" ] || return
+    say ""
+    say "$1 mix: qps = median of $RUNS x $RUN_SECS s with the server alone on CPU 0 (CPU = its"
+    say "share of that core: below ~95% the generator was the limit; a run in which the server"
+    say "or udpblast waited over 5% of the time for its CPU is set aside and made again, up to"
+    say "$RUNS more times, and the medians are of the clean runs);"
+    say "latency and loss at a fixed $RATE qps, medians of $RUNS x $LAT_SECS s;" \
+        "meridian/peer = meridiand qps / that server's qps (above 1: meridiand is faster)"
+    awk -F'|' -v mix="$1" '
+        function cell(v, unit) { return v == "" ? "-" : v unit }
+        { line[NR] = $0; if ($1 ~ /^meridiand\*?$/) m = $2 }
+        END {
+            fmt = "%-10s | %15s | %4s | %9s | %8s | %9s | %9s | %7s | %18s | %s\n"
+            printf fmt, "server", mix " qps/core", "CPU", "qps/CPU-s", "p50", "p99", "p99.9",
+                "loss", "dnsperf mean/loss", "meridian/peer"
+            for (i = 1; i <= NR; i++) {
+                split(line[i], f, "|")
+                ratio = (m + 0 > 0 && f[2] + 0 > 0) ? sprintf("%.2f", m / f[2]) : "-"
+                printf fmt, f[1], f[2], cell(f[3], "%"), cell(f[4]), cell(f[5], " us"),
+                    cell(f[6], " us"), cell(f[7], " us"), cell(f[8]), cell(f[9]), ratio
+                if (f[1] ~ /\*$/)
+                    noisy = 1
+            }
+            if (noisy)
+                print "* other processes on the machine disturbed every run of this server" \
+                    " (throughput or latency): its numbers are low and noisy"
+        }' "$T/rows.$1"
+}
+
+print_load_table() {
+    [ -s "$T/rows.big" ] || return
+    say ""
+    say "load, $BIG_RECORDS records: time from start to the first answer for the last name"
+    say "written; VmRSS of the started process and PSS summed over it and its children (NSD"
+    say "keeps the zone in forked children, so only PSS compares), 1 s after that answer;"
+    say "the time is polled every 50 ms; meridian/peer above 1: meridiand is slower or bigger"
+    awk -F'|' '
+        function mb(v) { return v == "" ? "-" : sprintf("%.0f MB", v / 1024) }
+        { line[NR] = $0; if ($1 == "meridiand") { mt = $2; mr = $4 } }
+        END {
+            fmt = "%-10s | %14s | %9s | %9s | %s\n"
+            printf fmt, "server", "first answer", "VmRSS", "PSS", "meridian/peer: time, PSS"
+            for (i = 1; i <= NR; i++) {
+                split(line[i], f, "|")
+                t = f[2] ~ /^[0-9]+$/ ? sprintf("%.2f s", f[2] / 1000) : f[2]
+                r = (mt + 0 > 0 && f[2] + 0 > 0 && f[4] + 0 > 0) ? \
+                    sprintf("%.2f, %.2f", mt / f[2], mr / f[4]) : "-"
+                printf fmt, f[1], t, mb(f[3]), mb(f[4]), r
+            }
+        }' "$T/rows.big"
+}
+
+# ---- main -----------------------------------------------------------------------------------
+
+main() {
+    command -v taskset >/dev/null || die "taskset (util-linux) is needed"
+    command -v python3 >/dev/null || die "python3 is needed to generate the zones"
+    command -v dig >/dev/null || die "dig (bind9-dnsutils) is needed"
+    command -v dnsperf >/dev/null || die "dnsperf is needed"
+    [ "$(nproc)" -ge 2 ] || die "needs 2 CPUs: the server on CPU 0, the generator on CPU 1"
+    find_meridiand
+    T=$(mktemp -d "${TMPDIR:-/tmp}/meridian-bench.XXXXXX") || die "cannot make a temp dir"
+    trap cleanup EXIT
+    trap 'exit 130' INT TERM HUP
+    UDPBLAST=$T/udpblast
+    CLK_TCK=$(getconf CLK_TCK)
+    cc -O2 -std=c11 -Wall -Wextra -Werror -o "$UDPBLAST" "$HERE/udpblast.c" ||
+        die "cannot build udpblast"
+    say "meridian bench: $RUNS x $RUN_SECS s per server, latency at $RATE qps for $LAT_SECS s"
+    for mix in $MIXES; do
+        "mix_$mix"
+    done
+    load_big
+}
+
+main "$@"
