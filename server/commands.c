@@ -407,10 +407,13 @@ static bool cmd_stats(const struct command *cmd, struct strbuf *out)
         sb_printf(out, cmd->json ? "%s\"%s\": %lu" : "%s %s %lu", i && cmd->json ? ", " : "",
                   rcodes[i], (unsigned long)atomic_load(&s.rcode[i]));
     sb_printf(out,
-              cmd->json ? "}, \"truncated\": %lu, \"dropped\": %lu, \"fail_open\": %lu}\n"
-                        : "\ntruncated %lu, dropped %lu, answered failing open %lu\n",
+              cmd->json ? "}, \"truncated\": %lu, \"dropped\": %lu, \"fail_open\": %lu, "
+                          "\"rrl_dropped\": %lu, \"rrl_slipped\": %lu}\n"
+                        : "\ntruncated %lu, dropped %lu, answered failing open %lu\n"
+                          "rate limited: dropped %lu, sent truncated %lu\n",
               (unsigned long)atomic_load(&s.truncated), (unsigned long)atomic_load(&s.dropped),
-              (unsigned long)atomic_load(&s.fail_open));
+              (unsigned long)atomic_load(&s.fail_open), (unsigned long)atomic_load(&s.rrl_dropped),
+              (unsigned long)atomic_load(&s.rrl_slipped));
     return true;
 }
 

@@ -366,6 +366,15 @@ static const struct yw_field server_fields[] = {
     YW_VALUE("control_group", YW_STRING, struct conf_server, control_group, 0, 0, "meridian"),
     YW_VALUE("state", YW_PATH, struct conf_server, state, 0, 0, "/var/lib/meridian/state.yaml"),
     YW_HANDLER("metrics", parse_metrics, "127.0.0.1:9153"),
+    YW_VALUE("tcp_max_per_client", YW_UINT, struct conf_server, tcp_max_per_client, 1, 1000000,
+             "16"),
+    YW_VALUE("tcp_lifetime", YW_MS, struct conf_server, tcp_lifetime_ms, 1000, DAY_MS, "2m"),
+    YW_VALUE("udp_rcvbuf", YW_UINT, struct conf_server, udp_rcvbuf, 65536, 1u << 30, "4194304"),
+    YW_VALUE("zone_max_records", YW_UINT, struct conf_server, zone_max_records, 1, 4000000000u,
+             "10000000"),
+    YW_VALUE("user", YW_STRING, struct conf_server, user, 0, 0, "meridian"),
+    YW_VALUE("group", YW_STRING, struct conf_server, group, 0, 0, "meridian"),
+    YW_VALUE("chroot", YW_PATH, struct conf_server, chroot, 0, 0, "/var/lib/meridian"),
 };
 
 static void load_server(struct yw *w, yaml_node_t *n)
@@ -464,6 +473,53 @@ static void parse_nets(struct yw *w, const struct yw_field *f, yaml_node_t *v, v
         net->nregions = ch.n;
         net->mark = mark_of(k);
         g->nnets++;
+    }
+}
+
+/* ---- rrl ---- */
+
+static void parse_exempt(struct yw *w, const struct yw_field *f, yaml_node_t *v, void *obj)
+{
+    struct conf_rrl *r = obj;
+    size_t n = yw_list_len(v);
+    r->nexempt = 0;
+    if (!yw_is_seq(v) && !n) {
+        yw_error(w, v, "\"%s\" must be a list of networks, e.g. %s: %s", f->key, f->key,
+                 f->example);
+        return;
+    }
+    r->exempt = arena_alloc(w->arena, (n + 1) * sizeof(*r->exempt));
+    for (size_t i = 0; r->exempt && i < n; i++) {
+        yaml_node_t *item = yw_list_item(w, v, i);
+        const char *t = yw_text(item);
+        if (t && cidr_parse(w, item, t, &r->exempt[r->nexempt]))
+            r->exempt[r->nexempt++].mark = mark_of(item);
+        else if (!t)
+            yw_error(w, item, "each entry of \"%s\" must be a network such as 10.0.0.0/8", f->key);
+    }
+}
+
+static const struct yw_field rrl_fields[] = {
+    YW_VALUE("responses_per_second", YW_UINT, struct conf_rrl, rate, 0, 1000000, "100"),
+    YW_VALUE("slip", YW_UINT, struct conf_rrl, slip, 0, 100, "2"),
+    YW_VALUE("ipv4_prefix", YW_UINT, struct conf_rrl, ipv4_prefix, 8, 32, "24"),
+    YW_VALUE("ipv6_prefix", YW_UINT, struct conf_rrl, ipv6_prefix, 16, 128, "56"),
+    YW_HANDLER("exempt", parse_exempt, "[127.0.0.0/8, \"::1\"]"),
+};
+
+/* Loopback is exempt unless the config says otherwise: local monitoring and tests are
+ * not an amplification threat. */
+static void rrl_defaults(struct yw *w, struct conf_rrl *r)
+{
+    static const char *const loopback[] = {"127.0.0.0/8", "::1/128"};
+    r->exempt = arena_alloc(w->arena, ARRAY_LEN(loopback) * sizeof(*r->exempt));
+    for (size_t i = 0; r->exempt && i < ARRAY_LEN(loopback); i++) {
+        struct conf_net *n = &r->exempt[r->nexempt++];
+        char addr[16];
+        const char *slash = strchr(loopback[i], '/');
+        snprintf(addr, sizeof(addr), "%.*s", (int)(slash - loopback[i]), loopback[i]);
+        ip_parse(addr, &n->ip);
+        n->prefix = (uint8_t)atoi(slash + 1);
     }
 }
 
@@ -1037,8 +1093,8 @@ static void *load_named(struct yw *w, yaml_node_t *n, const char *what, size_t s
 }
 
 static const struct yw_field root_fields[] = {
-    YW_ACCEPT("server"), YW_ACCEPT("geoip"),    YW_ACCEPT("regions"),
-    YW_ACCEPT("checks"), YW_ACCEPT("services"), YW_ACCEPT("zones"),
+    YW_ACCEPT("server"),   YW_ACCEPT("geoip"), YW_ACCEPT("regions"), YW_ACCEPT("checks"),
+    YW_ACCEPT("services"), YW_ACCEPT("zones"), YW_ACCEPT("rrl"),
 };
 
 /* Sections are read in dependency order, whatever order they were written in: regions
@@ -1062,6 +1118,8 @@ static void load_root(struct yw *w)
     }
     yw_fields(w, root, "the top level", root_fields, ARRAY_LEN(root_fields), NULL);
     load_server(w, yw_get(w, root, "server"));
+    rrl_defaults(w, &c->rrl);
+    yw_fields(w, yw_get(w, root, "rrl"), "rrl", rrl_fields, ARRAY_LEN(rrl_fields), &c->rrl);
     c->checks = load_named(w, yw_get(w, root, "checks"), "checks", sizeof(*c->checks), &c->nchecks,
                            load_check);
     c->regions = load_named(w, yw_get(w, root, "regions"), "regions", sizeof(*c->regions),
@@ -1089,6 +1147,14 @@ struct config *conf_load(const char *path, struct diag *d)
     c->server.udp_payload = 1232;
     c->server.tcp_idle_ms = 10000;
     c->server.tcp_max_clients = 1024;
+    c->server.tcp_max_per_client = 16;
+    c->server.tcp_lifetime_ms = 120000;
+    c->server.udp_rcvbuf = 4u << 20;
+    c->server.zone_max_records = 10000000;
+    c->rrl.rate = 100;
+    c->rrl.slip = 2;
+    c->rrl.ipv4_prefix = 24;
+    c->rrl.ipv6_prefix = 56;
     c->geoip.ecs = true;
     if (yw_open(&w, path, d, &c->arena)) {
         w.ctx = c;

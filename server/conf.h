@@ -39,14 +39,20 @@ struct conf_zone {
 struct conf_server {
     struct conf_listen *listen;
     size_t nlisten;
-    unsigned workers;         /* UDP threads per listen address; 0 = one per CPU */
-    unsigned udp_payload;     /* largest UDP response sent (RFC 6891); default 1232 */
-    unsigned tcp_idle_ms;     /* RFC 7766 §6.2.3 idle timeout; default 10000 */
-    unsigned tcp_max_clients; /* open TCP connections at once; default 1024 */
-    char *control;            /* Unix socket path, or NULL */
-    char *control_group;      /* group owning the socket, or NULL */
-    char *state;              /* runtime state file, or NULL */
-    char *metrics;            /* "host:port" for /metrics, or NULL */
+    unsigned workers;            /* UDP threads per listen address; 0 = one per CPU */
+    unsigned udp_payload;        /* largest UDP response sent (RFC 6891); default 1232 */
+    unsigned tcp_idle_ms;        /* RFC 7766 §6.2.3 idle timeout; default 10000 */
+    unsigned tcp_max_clients;    /* open TCP connections at once; default 1024 */
+    unsigned tcp_max_per_client; /* from one address at once; default 16 */
+    unsigned tcp_lifetime_ms;    /* longest a connection may last; default 120000 */
+    unsigned udp_rcvbuf;         /* receive buffer per UDP socket, bytes; default 4 MiB */
+    unsigned zone_max_records;   /* per zone; default 10,000,000 */
+    char *user, *group;          /* drop to these after binding, or NULL */
+    char *chroot;                /* confine the process here after start-up, or NULL */
+    char *control;               /* Unix socket path, or NULL */
+    char *control_group;         /* group owning the socket, or NULL */
+    char *state;                 /* runtime state file, or NULL */
+    char *metrics;               /* "host:port" for /metrics, or NULL */
 };
 
 /* A geoip.nets entry: an operator network that decides before any database. */
@@ -131,9 +137,19 @@ struct conf_service {
     struct conf_mark mark;
 };
 
+/* Response rate limiting for UDP (in the manner of NSD and Knot RRL). */
+struct conf_rrl {
+    unsigned rate;                     /* responses per second per bucket; 0 turns it off */
+    unsigned slip;                     /* every Nth limited response goes out truncated; 0: none */
+    unsigned ipv4_prefix, ipv6_prefix; /* clients are grouped by these prefixes */
+    struct conf_net *exempt;           /* never limited (default: loopback) */
+    size_t nexempt;
+};
+
 struct config {
     char *path; /* the file this came from */
     struct conf_server server;
+    struct conf_rrl rrl;
     struct conf_geoip geoip;
     struct conf_region *regions;
     size_t nregions;

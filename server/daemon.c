@@ -7,6 +7,7 @@
 #include "lib/log.h"
 #include "server/control.h"
 #include "server/loader.h"
+#include "server/privilege.h"
 #include "server/probe.h"
 #include "server/statefile.h"
 #include "server/stats.h"
@@ -165,6 +166,9 @@ static int start_listeners(const struct config *c)
         rc = tcp_start(d0.base, c, &d);
     if (rc == 0)
         rc = udp_start(c, worker_count(c), &d);
+    /* Every privileged port is bound now: root is no longer needed. */
+    if (rc == 0)
+        rc = privilege_drop(c, &d);
     log_lines(d.text);
     diag_free(&d);
     return rc;

@@ -55,9 +55,20 @@ static int open_bound(const struct conf_listen *l, int type, struct diag *d)
     return fd;
 }
 
-int listen_udp(const struct conf_listen *l, struct diag *d)
+/* A burst arriving while the worker is busy waits in this buffer; the kernel's default
+ * (about 200 KiB) drops queries under load.  SO_RCVBUFFORCE passes rmem_max when we may. */
+static void size_receive_buffer(int fd, unsigned bytes)
+{
+    int v = (int)bytes;
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v)) < 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
+}
+
+int listen_udp(const struct conf_listen *l, unsigned rcvbuf, struct diag *d)
 {
     int fd = open_bound(l, SOCK_DGRAM, d);
+    if (fd >= 0 && rcvbuf)
+        size_receive_buffer(fd, rcvbuf);
     if (fd < 0 || !listen_is_wildcard(l))
         return fd;
     int rc = l->addr.ss_family == AF_INET ? opt_on(fd, IPPROTO_IP, IP_PKTINFO)

@@ -10,8 +10,9 @@
 
 /* A UDP socket bound to l with SO_REUSEPORT, so that each worker has its own and the
  * kernel spreads datagrams over them.  A wildcard address gets IP_PKTINFO so replies
- * leave from the address they were sent to.  -1 with the reason in d. */
-int listen_udp(const struct conf_listen *l, struct diag *d) F_WUNUSED;
+ * leave from the address they were sent to; rcvbuf sizes its receive buffer (0: the
+ * kernel's default).  -1 with the reason in d. */
+int listen_udp(const struct conf_listen *l, unsigned rcvbuf, struct diag *d) F_WUNUSED;
 
 /* A listening TCP socket bound to l, non-blocking.  -1 with the reason in d. */
 int listen_tcp(const struct conf_listen *l, struct diag *d) F_WUNUSED;

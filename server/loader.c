@@ -52,7 +52,8 @@ static struct zone *load_one(const struct conf_zone *cz, const struct services *
     dname_lower(origin);
     struct zone_load_opts o = {.resolve_service = resolve_service,
                                .service_has_cnames = service_has_cnames,
-                               .resolve_ctx = (void *)sv};
+                               .resolve_ctx = (void *)sv,
+                               .max_records = c->server.zone_max_records};
     struct zone *z = zone_load(cz->path, origin, &o, d);
     if (z) {
         diag_note(d, "zone %s: %zu records, %zu names, serial %u, from %s", cz->name, z->nrecords,

@@ -51,6 +51,8 @@ void stats_sum(struct stats *out)
         add(&out->truncated, &s->truncated);
         add(&out->dropped, &s->dropped);
         add(&out->fail_open, &s->fail_open);
+        add(&out->rrl_dropped, &s->rrl_dropped);
+        add(&out->rrl_slipped, &s->rrl_slipped);
     }
     pthread_mutex_unlock(&lock);
 }

@@ -19,6 +19,7 @@ struct stats {
     _Atomic uint64_t truncated;
     _Atomic uint64_t dropped;   /* not answered: too short, a response, oversized */
     _Atomic uint64_t fail_open; /* dynamic answers given as if every region were up */
+    _Atomic uint64_t rrl_dropped, rrl_slipped; /* UDP responses rate limited */
 };
 
 /* A single writer may increment without a locked instruction. */

@@ -9,8 +9,10 @@
 #include "server/stats.h"
 #include "server/view.h"
 
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -20,10 +22,13 @@
 /* A client that does not read its answers stops being read from once this much waits. */
 #define OUTPUT_HIGH (256 * 1024)
 
+/* Connections are kept newest first, so the oldest is at the tail: the one closed when a
+ * new client arrives at the cap, and the first to reach the lifetime limit. */
 struct conn {
     struct conn *prev, *next;
     struct bufferevent *bev;
     struct sockaddr_storage peer;
+    int64_t born_ms;
     bool closing; /* the client is done sending: close once the output drains */
 };
 
@@ -31,23 +36,22 @@ static struct {
     struct event_base *base;
     struct evconnlistener **listeners;
     size_t nlisteners;
-    bool paused;
-    struct conn *conns;
-    unsigned count, max;
+    struct conn *conns, *tail;
+    unsigned count, max, per_client;
+    unsigned lifetime_ms;
     struct timeval idle;
+    struct event *sweep;
     struct stats *stats;
     struct dyn_scratch *ws;
     uint8_t msg[65535];
     uint8_t out[2 + ANSWER_TCP_MAX];
 } tcp;
 
-static void set_accepting(bool on)
+static int64_t now_ms(void)
 {
-    if (tcp.paused == !on)
-        return;
-    tcp.paused = !on;
-    for (size_t i = 0; i < tcp.nlisteners; i++)
-        (on ? evconnlistener_enable : evconnlistener_disable)(tcp.listeners[i]);
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void conn_free(struct conn *c)
@@ -58,11 +62,38 @@ static void conn_free(struct conn *c)
         tcp.conns = c->next;
     if (c->next)
         c->next->prev = c->prev;
+    else
+        tcp.tail = c->prev;
     bufferevent_free(c->bev);
     free(c);
     tcp.count--;
-    if (tcp.count < tcp.max)
-        set_accepting(true);
+}
+
+static bool same_address(const struct sockaddr_storage *a, const struct sockaddr *b)
+{
+    if (a->ss_family != b->sa_family)
+        return false;
+    if (b->sa_family == AF_INET)
+        return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+               ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+    return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+                  &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr)) == 0;
+}
+
+static unsigned connections_from(const struct sockaddr *sa)
+{
+    unsigned n = 0;
+    for (const struct conn *c = tcp.conns; c; c = c->next)
+        n += same_address(&c->peer, sa);
+    return n;
+}
+
+/* Closes connections past their lifetime, so trickling bytes cannot hold one forever. */
+static void on_sweep(evutil_socket_t fd, short what, void *arg)
+{
+    int64_t limit = now_ms() - tcp.lifetime_ms;
+    while (tcp.tail && tcp.tail->born_ms < limit)
+        conn_free(tcp.tail);
 }
 
 /* Stops reading and closes once what was already answered has gone out. */
@@ -139,6 +170,14 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
                       void *arg)
 {
+    if (connections_from(sa) >= tcp.per_client) {
+        close(fd); /* one address may not hold every slot (RFC 7766 §6.2.2) */
+        return;
+    }
+    /* At the cap the oldest connection makes way: idle or slow clients cannot lock out
+     * new ones. */
+    if (tcp.count >= tcp.max && tcp.tail)
+        conn_free(tcp.tail);
     struct conn *c = calloc(1, sizeof(*c));
     struct bufferevent *bev = bufferevent_socket_new(tcp.base, fd, BEV_OPT_CLOSE_ON_FREE);
     if (!c || !bev) {
@@ -151,12 +190,14 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     }
     c->bev = bev;
     memcpy(&c->peer, sa, (size_t)salen < sizeof(c->peer) ? (size_t)salen : sizeof(c->peer));
+    c->born_ms = now_ms();
     c->next = tcp.conns;
     if (tcp.conns)
         tcp.conns->prev = c;
+    else
+        tcp.tail = c;
     tcp.conns = c;
-    if (++tcp.count >= tcp.max)
-        set_accepting(false);
+    tcp.count++;
     bufferevent_setcb(bev, on_read, on_write, on_event, c);
     bufferevent_set_timeouts(bev, &tcp.idle, &tcp.idle);
     bufferevent_enable(bev, EV_READ | EV_WRITE);
@@ -165,9 +206,12 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 void tcp_configure(const struct config *c)
 {
     tcp.max = c->server.tcp_max_clients;
+    tcp.per_client = c->server.tcp_max_per_client;
+    tcp.lifetime_ms = c->server.tcp_lifetime_ms;
     tcp.idle.tv_sec = c->server.tcp_idle_ms / 1000;
     tcp.idle.tv_usec = (c->server.tcp_idle_ms % 1000) * 1000;
-    set_accepting(tcp.count < tcp.max);
+    while (tcp.count > tcp.max && tcp.tail)
+        conn_free(tcp.tail);
 }
 
 int tcp_start(struct event_base *base, const struct config *c, struct diag *d)
@@ -176,7 +220,9 @@ int tcp_start(struct event_base *base, const struct config *c, struct diag *d)
     tcp.stats = stats_new();
     tcp.ws = dyn_scratch_new();
     tcp.listeners = calloc(c->server.nlisten ? c->server.nlisten : 1, sizeof(*tcp.listeners));
-    if (!tcp.stats || !tcp.ws || !tcp.listeners)
+    tcp.sweep = event_new(base, -1, EV_PERSIST, on_sweep, NULL);
+    struct timeval second = {1, 0};
+    if (!tcp.stats || !tcp.ws || !tcp.listeners || !tcp.sweep || evtimer_add(tcp.sweep, &second))
         return -1;
     tcp_configure(c);
     for (size_t i = 0; i < c->server.nlisten; i++) {
@@ -209,6 +255,9 @@ void tcp_stop(void)
         evconnlistener_free(tcp.listeners[i]);
     free(tcp.listeners);
     tcp.listeners = NULL;
+    if (tcp.sweep)
+        event_free(tcp.sweep);
+    tcp.sweep = NULL;
     dyn_scratch_free(tcp.ws);
     tcp.ws = NULL;
     tcp.nlisteners = 0;

@@ -7,6 +7,7 @@
 #include "geoip/dyn.h"
 #include "lib/log.h"
 #include "server/listen.h"
+#include "server/rrl.h"
 #include "server/stats.h"
 #include "server/view.h"
 
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define BATCH      32
@@ -46,6 +48,8 @@ struct worker {
     struct view_reader *reader;
     struct stats *stats;
     struct dyn_scratch *ws;
+    struct rrl *rrl;
+    uint32_t now; /* monotonic seconds at the batch's arrival, for RRL */
     struct mmsghdr in[BATCH], out[BATCH];
     struct slot slots[BATCH];
 };
@@ -103,6 +107,26 @@ static void arm_receive(struct worker *w)
     }
 }
 
+/* Applies RRL to a response of *len bytes: false to drop it; a slipped one is cut to
+ * header and question with TC set, so a real client retries over TCP. */
+static bool rate_limit(struct worker *w, const struct view *v, struct slot *s,
+                       const struct answer_info *info, size_t *len)
+{
+    enum rrl_verdict verdict =
+        rrl_check(w->rrl, &v->conf->rrl, (const struct sockaddr *)&s->peer, info, w->now);
+    if (verdict == RRL_SEND)
+        return true;
+    if (verdict == RRL_DROP) {
+        stat_inc(&w->stats->rrl_dropped);
+        return false;
+    }
+    stat_inc(&w->stats->rrl_slipped);
+    *len = info->question_end;
+    s->out[2] |= 0x02;        /* TC */
+    memset(s->out + 6, 0, 6); /* no answer, authority or additional records */
+    return true;
+}
+
 /* Answers received datagram i into the next outgoing slot; returns 1 if one was queued. */
 static int answer_one(struct worker *w, const struct view *v, int i, int nout)
 {
@@ -116,6 +140,8 @@ static int answer_one(struct worker *w, const struct view *v, int i, int nout)
     else
         info.dropped = true;
     stats_count(w->stats, PROTO_UDP, &info);
+    if (len && !rate_limit(w, v, s, &info, &len))
+        return 0;
     if (!len)
         return 0;
     struct msghdr *out = &w->out[nout].msg_hdr;
@@ -158,6 +184,9 @@ static void *worker_main(void *arg)
         if (n <= 0)
             continue; /* timeout or EINTR: quiescent, check for shutdown */
         const struct view *v = view_current();
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC_COARSE, &ts); /* vDSO: no system call */
+        w->now = (uint32_t)ts.tv_sec;
         int nout = 0;
         for (int i = 0; i < n; i++)
             nout += answer_one(w, v, i, nout);
@@ -167,23 +196,25 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-static struct worker *worker_new(const struct conf_listen *l, struct diag *d)
+static struct worker *worker_new(const struct conf_listen *l, unsigned rcvbuf, struct diag *d)
 {
     struct worker *w = calloc(1, sizeof(*w));
     if (!w)
         return NULL;
-    w->fd = listen_udp(l, d);
+    w->fd = listen_udp(l, rcvbuf, d);
     w->pktinfo = listen_is_wildcard(l);
     w->reader = view_reader_new();
     w->stats = stats_new();
     w->ws = dyn_scratch_new();
+    w->rrl = rrl_new();
     struct timeval tv = {0, IDLE_WAKE_MS * 1000};
-    if (w->fd < 0 || !w->reader || !w->stats || !w->ws ||
+    if (w->fd < 0 || !w->reader || !w->stats || !w->ws || !w->rrl ||
         setsockopt(w->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) {
         if (w->fd >= 0)
             close(w->fd);
         view_reader_delete(w->reader);
         dyn_scratch_free(w->ws);
+        rrl_free(w->rrl);
         free(w);
         return NULL;
     }
@@ -199,7 +230,7 @@ int udp_start(const struct config *c, unsigned per_address, struct diag *d)
         return -1;
     for (size_t i = 0; i < c->server.nlisten; i++) {
         for (unsigned k = 0; k < per_address; k++) {
-            struct worker *w = worker_new(&c->server.listen[i], d);
+            struct worker *w = worker_new(&c->server.listen[i], c->server.udp_rcvbuf, d);
             if (!w)
                 return -1;
             workers[nworkers++] = w;
@@ -221,6 +252,7 @@ void udp_stop(void)
             pthread_join(workers[i]->thread, NULL);
         close(workers[i]->fd);
         dyn_scratch_free(workers[i]->ws);
+        rrl_free(workers[i]->rrl);
         free(workers[i]);
     }
     free(workers);

@@ -427,6 +427,23 @@ static uint16_t udp_limit(const struct ans *a)
     return a->q.edns_udp < a->env->udp_payload ? a->q.edns_udp : a->env->udp_payload;
 }
 
+static void classify(const struct ans *a, struct answer_info *info)
+{
+    const struct zone *z = a->zone;
+    uint8_t rc = a->r.rcode;
+    if (rc == RCODE_NXDOMAIN || (rc == RCODE_NOERROR && z && !a->r.aa))
+        info->kind = rc == RCODE_NXDOMAIN ? ANS_NXDOMAIN : ANS_REFERRAL;
+    else if (rc == RCODE_NOERROR && z)
+        info->kind = a->r.count[SEC_ANSWER] ? ANS_POSITIVE : ANS_NODATA;
+    else
+        info->kind = ANS_ERROR;
+    if (info->kind == ANS_POSITIVE || info->kind == ANS_NODATA)
+        info->name_hash = dname_hash(a->q.qname, a->q.qname_len);
+    else
+        info->name_hash = z ? dname_hash(z->name, z->namelen) : 0;
+    info->question_end = (uint16_t)a->r.qend;
+}
+
 size_t answer_query(const struct answer_env *env, const uint8_t *msg, size_t len, uint8_t *out,
                     const struct answer_client *client, struct answer_info *info)
 {
@@ -438,6 +455,7 @@ size_t answer_query(const struct answer_env *env, const uint8_t *msg, size_t len
     a.scope = 0;
     a.fail_open = false;
     a.have_dc = false;
+    a.zone = NULL;
     enum parse_result pr = packet_parse(msg, len, &a.q);
     info->dropped = pr == PARSE_DROP;
     info->fail_open = false;
@@ -454,6 +472,7 @@ size_t answer_query(const struct answer_env *env, const uint8_t *msg, size_t len
     info->rcode = a.r.rcode;
     info->truncated = a.r.tc;
     info->fail_open = a.fail_open;
+    classify(&a, info);
     ecs.scope = a.scope; /* static answers hold everywhere: scope 0 (RFC 7871 §7.2.1) */
     if (!a.q.edns && a.r.rcode > 15)
         a.r.rcode = RCODE_SERVFAIL;

@@ -23,8 +23,16 @@ struct answer_env {
     bool ecs;             /* echo and use EDNS Client Subnet */
 };
 
+/* What kind of response a query got, for rate limiting (RFC-less, after the RRL scheme):
+ * floods of one kind are counted together. */
+enum answer_kind { ANS_POSITIVE, ANS_NODATA, ANS_NXDOMAIN, ANS_REFERRAL, ANS_ERROR };
+
 /* Per-query outcome, for counters and logs. */
 struct answer_info {
+    enum answer_kind kind;
+    uint32_t name_hash;    /* the name the kind is counted under: qname, or the zone for
+                              NXDOMAIN and referrals so random names still add up */
+    uint16_t question_end; /* where the echoed question ends in the response */
     uint16_t qtype;
     uint8_t rcode;
     bool dropped;

@@ -78,8 +78,30 @@ check_match()
 # Ends the test file: the plan goes last, after every result.
 done_testing()
 {
+    sanitizer_check
     TAP_DONE=true
     echo "1..$TAP_N"
+}
+
+# In a sanitizer build (SANITIZED=yes from make check), stops every server and fails
+# when any server log holds an AddressSanitizer, LeakSanitizer or UBSan report: a leak
+# or undefined behaviour found while serving the test, not only a crash, fails it.
+sanitizer_check()
+{
+    [ "${SANITIZED:-no}" = yes ] || return 0
+    local pid reports
+    for pid in "${SERVER_PIDS[@]}"; do
+        stop_server "$pid" >/dev/null 2>&1
+    done
+    reports=$(grep -lE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' \
+        "$TEST_TMP"/meridiand.*.log 2>/dev/null)
+    if [ -z "$reports" ]; then
+        ok "no sanitizer report in any server log"
+    else
+        not_ok "no sanitizer report in any server log"
+        # shellcheck disable=SC2086
+        diag "$(grep -hE -A20 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' $reports | head -n 60)"
+    fi
 }
 
 # A test file that cannot go on (no server, no python3): fail it loudly and stop.

@@ -346,7 +346,8 @@ START_TEST(unknown_keys_list_the_accepted_ones)
                ":2:3: error: unknown key \"listne\" in server; did you mean \"listen\"? expected "
                "one of: listen, workers, udp_payload,",
                ":3:1: error: unknown key \"zonez\" in the top level; did you mean \"zones\"?");
-    ck_assert_ptr_nonnull(strstr(d.text, "metrics\n"));
+    ck_assert_ptr_nonnull(strstr(d.text, " metrics, "));
+    ck_assert_ptr_nonnull(strstr(d.text, " chroot\n"));
 }
 END_TEST
 

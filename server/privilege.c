@@ -1,0 +1,73 @@
+/* privilege.c — chroot, setgid, setuid, in that order, and a check that root is gone.
+ * SPDX-License-Identifier: MIT */
+#include "config.h"
+#include "server/privilege.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Names are looked up before the chroot, where /etc may not exist. */
+static int lookup(const struct config *c, uid_t *uid, gid_t *gid, struct diag *d)
+{
+    if (c->server.user) {
+        struct passwd *pw = getpwnam(c->server.user);
+        if (!pw) {
+            diag_error(d, c->path, 0, 0, "server.user: no user \"%s\" on this system",
+                       c->server.user);
+            return -1;
+        }
+        *uid = pw->pw_uid;
+        *gid = pw->pw_gid;
+    }
+    if (c->server.group) {
+        struct group *gr = getgrnam(c->server.group);
+        if (!gr) {
+            diag_error(d, c->path, 0, 0, "server.group: no group \"%s\" on this system",
+                       c->server.group);
+            return -1;
+        }
+        *gid = gr->gr_gid;
+    }
+    return 0;
+}
+
+static int confine(const char *root, struct diag *d)
+{
+    if (chdir(root) < 0 || chroot(root) < 0 || chdir("/") < 0) {
+        diag_error(d, NULL, 0, 0, "cannot chroot to %s: %s", root, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int become(uid_t uid, gid_t gid, bool set_uid, bool set_gid, struct diag *d)
+{
+    if (set_gid && (setgroups(1, &gid) < 0 || setgid(gid) < 0)) {
+        diag_error(d, NULL, 0, 0, "cannot switch to group %u: %s", (unsigned)gid, strerror(errno));
+        return -1;
+    }
+    if (set_uid && setuid(uid) < 0) {
+        diag_error(d, NULL, 0, 0, "cannot switch to user %u: %s", (unsigned)uid, strerror(errno));
+        return -1;
+    }
+    /* Proof that it is final: a process that can become root again has not dropped it. */
+    if (set_uid && uid != 0 && setuid(0) == 0) {
+        diag_error(d, NULL, 0, 0, "root privileges could be regained after dropping them");
+        return -1;
+    }
+    return 0;
+}
+
+int privilege_drop(const struct config *c, struct diag *d)
+{
+    uid_t uid = 0;
+    gid_t gid = 0;
+    if (lookup(c, &uid, &gid, d) < 0)
+        return -1;
+    if (c->server.chroot && confine(c->server.chroot, d) < 0)
+        return -1;
+    return become(uid, gid, c->server.user != NULL, c->server.user || c->server.group, d);
+}
