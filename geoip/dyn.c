@@ -355,6 +355,7 @@ void dyn_resolve(const struct dyn *d, unsigned service, uint16_t qtype,
     bool dync = qtype == 5;
     uint8_t scope = 0;
     out->region = policy_pick(d, s, &loc, ws, dync, &out->fail_open, &scope, trace);
+    out->pair = out->region >= 0 ? (int32_t)s->st[out->region]->id : -1;
     out->scope = scope < client->bits ? scope : client->bits;
     if (out->region >= 0) {
         const struct dyn_region *r = &d->regions[out->region];

@@ -30,6 +30,7 @@ struct dyn_answer {
     uint32_t ttl;
     uint8_t scope;  /* ECS scope prefix (RFC 7871 §7.2.1), never above the source prefix */
     bool fail_open; /* every candidate was down: answered as if all were up */
+    int32_t pair;   /* the service/region pair's counter id (state.h), or -1 */
     unsigned n;
     const uint8_t *addr[DYN_MAX_ANSWERS]; /* 4 or 16 bytes each, by the query type */
     const uint8_t *cname;                 /* DYNC: the target in wire form */

@@ -20,6 +20,9 @@ struct entry {
 };
 
 static struct entry *entries;
+/* Pair ids to their entries, written before an id is published through a view. */
+static struct entry *pairs[STATE_MAX_PAIRS];
+static _Atomic uint32_t npairs;
 
 /* Builds the key into key (NUL bytes separate the parts, so "a"+"bc" and "ab"+"c" differ)
  * and returns its length, or 0 when it does not fit. */
@@ -88,9 +91,31 @@ struct svc_region_state *state_svc_region(const char *service, const char *regio
 {
     bool created;
     struct entry *e = get("svc", service, region, &created);
-    if (e && created)
+    if (e && created) {
         atomic_init(&e->u.svc.weight, -1);
+        uint32_t id = atomic_load(&npairs);
+        e->u.svc.id = id;
+        if (id < STATE_MAX_PAIRS)
+            pairs[id] = e;
+        atomic_store(&npairs, id + 1);
+    }
     return e ? &e->u.svc : NULL;
+}
+
+bool state_pair_names(uint32_t id, const char **service, const char **region)
+{
+    if (id >= atomic_load(&npairs) || id >= STATE_MAX_PAIRS)
+        return false;
+    const char *kind = pairs[id]->key;
+    *service = kind + strlen(kind) + 1;
+    *region = *service + strlen(*service) + 1;
+    return true;
+}
+
+uint32_t state_pair_count(void)
+{
+    uint32_t n = atomic_load(&npairs);
+    return n < STATE_MAX_PAIRS ? n : STATE_MAX_PAIRS;
 }
 
 struct region_state *state_region_find(const char *region)
@@ -152,6 +177,8 @@ void state_clear_admin(void)
 
 void state_free_all(void)
 {
+    memset(pairs, 0, sizeof(pairs));
+    atomic_store(&npairs, 0);
     while (entries) {
         struct entry *e = entries;
         entries = e->next;

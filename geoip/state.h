@@ -30,9 +30,14 @@ struct region_state {
 };
 
 /* One region within one service. */
+/* Answer counters are kept per worker in arrays indexed by this pair's id, which never
+ * changes: ids below STATE_MAX_PAIRS are counted, later ones are not. */
+#define STATE_MAX_PAIRS 4096
+
 struct svc_region_state {
     atomic_bool drained;
     _Atomic int64_t weight; /* -1: the config's weight */
+    uint32_t id;            /* 0, 1, 2… in order of creation */
 };
 
 /* Finds or creates an entry; NULL only when out of memory.  initial_up applies when the
@@ -40,6 +45,10 @@ struct svc_region_state {
 struct addr_state *state_addr(const char *region, const char *addr, bool initial_up) F_WUNUSED;
 struct region_state *state_region(const char *region) F_WUNUSED;
 struct svc_region_state *state_svc_region(const char *service, const char *region) F_WUNUSED;
+
+/* The names of pair id; false when no such pair was ever created. */
+bool state_pair_names(uint32_t id, const char **service, const char **region);
+uint32_t state_pair_count(void);
 
 /* Looks up without creating; NULL when never created. */
 struct region_state *state_region_find(const char *region);

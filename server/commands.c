@@ -392,28 +392,55 @@ static bool cmd_reload(const struct command *cmd, struct strbuf *out)
     return ok;
 }
 
+static void stats_answers(const struct stats *s, bool json, struct strbuf *out)
+{
+    sb_add(out, json ? ", \"answers\": [" : "answers by service and region:\n", json ? 15 : 31);
+    bool first = true;
+    for (uint32_t id = 0; id < state_pair_count(); id++) {
+        const char *svc, *region;
+        uint64_t n = atomic_load(&s->answers[id]);
+        if (!n || !state_pair_names(id, &svc, &region))
+            continue;
+        if (json)
+            sb_printf(out, "%s{\"service\": \"%s\", \"region\": \"%s\", \"count\": %lu}",
+                      first ? "" : ", ", svc, region, (unsigned long)n);
+        else
+            sb_printf(out, "  %s %s %lu\n", svc, region, (unsigned long)n);
+        first = false;
+    }
+    if (json)
+        sb_add(out, "]", 1);
+}
+
 static bool cmd_stats(const struct command *cmd, struct strbuf *out)
 {
     static const char *const rcodes[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
                                          "NOTIMP",  "REFUSED", "YXDOMAIN"};
-    struct stats s;
-    stats_sum(&s);
-    uint64_t udp = atomic_load(&s.queries[PROTO_UDP]), tcp = atomic_load(&s.queries[PROTO_TCP]);
+    struct stats *s = stats_new_total();
+    if (!s)
+        return fail(cmd, out, "out of memory");
+    stats_sum(s);
     sb_printf(out,
               cmd->json ? "{\"queries\": {\"udp\": %lu, \"tcp\": %lu}, \"rcodes\": {"
                         : "queries: udp %lu, tcp %lu\nrcodes:",
-              (unsigned long)udp, (unsigned long)tcp);
+              (unsigned long)stats_queries(s, PROTO_UDP, -1, -1),
+              (unsigned long)stats_queries(s, PROTO_TCP, -1, -1));
     for (size_t i = 0; i < ARRAY_LEN(rcodes); i++)
         sb_printf(out, cmd->json ? "%s\"%s\": %lu" : "%s %s %lu", i && cmd->json ? ", " : "",
-                  rcodes[i], (unsigned long)atomic_load(&s.rcode[i]));
+                  rcodes[i], (unsigned long)stats_queries(s, -1, -1, (int)i));
     sb_printf(out,
               cmd->json ? "}, \"truncated\": %lu, \"dropped\": %lu, \"fail_open\": %lu, "
-                          "\"rrl_dropped\": %lu, \"rrl_slipped\": %lu}\n"
+                          "\"rrl_dropped\": %lu, \"rrl_slipped\": %lu"
                         : "\ntruncated %lu, dropped %lu, answered failing open %lu\n"
                           "rate limited: dropped %lu, sent truncated %lu\n",
-              (unsigned long)atomic_load(&s.truncated), (unsigned long)atomic_load(&s.dropped),
-              (unsigned long)atomic_load(&s.fail_open), (unsigned long)atomic_load(&s.rrl_dropped),
-              (unsigned long)atomic_load(&s.rrl_slipped));
+              (unsigned long)atomic_load(&s->truncated), (unsigned long)atomic_load(&s->dropped),
+              (unsigned long)atomic_load(&s->fail_open),
+              (unsigned long)atomic_load(&s->rrl_dropped),
+              (unsigned long)atomic_load(&s->rrl_slipped));
+    stats_answers(s, cmd->json, out);
+    if (cmd->json)
+        sb_add(out, "}\n", 2);
+    stats_free_total(s);
     return true;
 }
 

@@ -375,6 +375,8 @@ static const struct yw_field server_fields[] = {
     YW_VALUE("user", YW_STRING, struct conf_server, user, 0, 0, "meridian"),
     YW_VALUE("group", YW_STRING, struct conf_server, group, 0, 0, "meridian"),
     YW_VALUE("chroot", YW_PATH, struct conf_server, chroot, 0, 0, "/var/lib/meridian"),
+    YW_VALUE("query_log", YW_PATH, struct conf_server, query_log, 0, 0,
+             "/var/log/meridian/query.log"),
 };
 
 static void load_server(struct yw *w, yaml_node_t *n)

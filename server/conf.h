@@ -53,6 +53,7 @@ struct conf_server {
     char *control_group;         /* group owning the socket, or NULL */
     char *state;                 /* runtime state file, or NULL */
     char *metrics;               /* "host:port" for /metrics, or NULL */
+    char *query_log;             /* one line per query to this file, or NULL */
 };
 
 /* A geoip.nets entry: an operator network that decides before any database. */

@@ -7,8 +7,10 @@
 #include "lib/log.h"
 #include "server/control.h"
 #include "server/loader.h"
+#include "server/metrics.h"
 #include "server/privilege.h"
 #include "server/probe.h"
+#include "server/querylog.h"
 #include "server/statefile.h"
 #include "server/stats.h"
 #include "server/tcp.h"
@@ -32,7 +34,25 @@ static struct {
     /* Services answering as if everything were up, by name, so each change is logged once. */
     char failing[MAX_WATCHED][64];
     unsigned nfailing;
+    struct reload_stats reloads;
 } d0;
+
+void daemon_reload_stats(struct reload_stats *out)
+{
+    *out = d0.reloads;
+}
+
+static void count_reload(int rc)
+{
+    if (rc == 0) {
+        d0.reloads.ok++;
+        d0.reloads.last_success_ms = probe_now_ms();
+    } else if (rc > 0) {
+        d0.reloads.partial++;
+    } else {
+        d0.reloads.failed++;
+    }
+}
 
 static bool was_failing(const char *name)
 {
@@ -91,20 +111,27 @@ int daemon_reload(struct diag *d)
 {
     struct view *old = view_current();
     struct view *v = loader_load(d0.conf_path, old, false, d);
-    if (!v)
+    if (!v) {
+        count_reload(-1);
         return -1;
+    }
     warn_unapplied(old->conf, v->conf);
     view_publish(v);
     tcp_configure(v->conf);
     probe_sync(v->conf);
     watch_services();
+    if (querylog_configure(v->conf->server.query_log, d) < 0)
+        diag_note(d, "the query log could not follow the new config");
     schedule_reclaim();
-    return d->errors ? 1 : 0;
+    int rc = d->errors ? 1 : 0;
+    count_reload(rc);
+    return rc;
 }
 
 int daemon_reload_zone(const char *zone, struct diag *d)
 {
     struct view *v = loader_reload_zone(view_current(), zone, d);
+    count_reload(v ? 0 : -1);
     if (!v)
         return -1;
     view_publish(v);
@@ -125,6 +152,11 @@ static void on_sighup(evutil_socket_t sig, short what, void *arg)
     else
         log_err("reload failed: still serving the configuration and zones loaded before");
     diag_free(&d);
+}
+
+static void on_usr1(evutil_socket_t sig, short what, void *arg)
+{
+    querylog_reopen(); /* logrotate moved the file away */
 }
 
 static void on_stop(evutil_socket_t sig, short what, void *arg)
@@ -163,12 +195,16 @@ static int start_listeners(const struct config *c)
      * refused before it could share our UDP port. */
     int rc = control_start(d0.base, c, &d);
     if (rc == 0)
+        rc = metrics_start(d0.base, c, &d);
+    if (rc == 0)
         rc = tcp_start(d0.base, c, &d);
     if (rc == 0)
         rc = udp_start(c, worker_count(c), &d);
     /* Every privileged port is bound now: root is no longer needed. */
     if (rc == 0)
         rc = privilege_drop(c, &d);
+    if (rc == 0)
+        rc = querylog_configure(c->server.query_log, &d); /* opened as the dropped user */
     log_lines(d.text);
     diag_free(&d);
     return rc;
@@ -202,12 +238,15 @@ int daemon_run(const char *conf_path, struct view *v)
     struct event *hup = evsignal_new(d0.base, SIGHUP, on_sighup, NULL);
     struct event *term = evsignal_new(d0.base, SIGTERM, on_stop, NULL);
     struct event *intr = evsignal_new(d0.base, SIGINT, on_stop, NULL);
+    struct event *usr1 = evsignal_new(d0.base, SIGUSR1, on_usr1, NULL);
     int status = 1;
-    if (hup && term && intr && evsignal_add(hup, NULL) == 0 && evsignal_add(term, NULL) == 0 &&
-        evsignal_add(intr, NULL) == 0 && start_listeners(v->conf) == 0 &&
+    if (hup && term && intr && usr1 && evsignal_add(hup, NULL) == 0 &&
+        evsignal_add(term, NULL) == 0 && evsignal_add(intr, NULL) == 0 &&
+        evsignal_add(usr1, NULL) == 0 && start_listeners(v->conf) == 0 &&
         probe_init(d0.base, watch_services) == 0) {
         probe_sync(v->conf);
         watch_services(); /* a service may be failing open from the start (initial: down) */
+        count_reload(0);  /* start-up is the first complete load */
         log_ready(v->conf);
         event_base_dispatch(d0.base);
         status = 0;
@@ -215,8 +254,10 @@ int daemon_run(const char *conf_path, struct view *v)
     udp_stop();
     tcp_stop();
     control_stop();
+    metrics_stop();
+    querylog_shutdown();
     probe_shutdown();
-    struct event *evs[] = {hup, term, intr, d0.reclaim_timer};
+    struct event *evs[] = {hup, term, intr, usr1, d0.reclaim_timer};
     for (size_t i = 0; i < ARRAY_LEN(evs); i++)
         if (evs[i])
             event_free(evs[i]);

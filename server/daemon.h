@@ -7,6 +7,8 @@
 #include "lib/diag.h"
 #include "server/view.h"
 
+#include <stdint.h>
+
 /* Serves v (already loaded from conf_path) until SIGTERM or SIGINT; returns the exit
  * status. */
 int daemon_run(const char *conf_path, struct view *v) F_WUNUSED;
@@ -19,3 +21,10 @@ int daemon_reload(struct diag *d) F_WUNUSED;
 /* Reloads one zone from its file, keeping the config.  0, or -1 with the reason in d
  * while the zone's previous version keeps serving. */
 int daemon_reload_zone(const char *zone, struct diag *d) F_WUNUSED;
+
+/* Reload outcomes since start, for metrics. */
+struct reload_stats {
+    uint64_t ok, partial, failed;
+    int64_t last_success_ms; /* wall clock */
+};
+void daemon_reload_stats(struct reload_stats *out);

@@ -9,16 +9,29 @@
 
 #define MAX_BLOCKS 1100
 
+const uint16_t stats_qtype_codes[STATS_QTYPES - 1] = {1,  2,  5,  6,  12, 15, 16,  28, 33,
+                                                      35, 43, 48, 52, 64, 65, 255, 257};
+const char *const stats_qtype_names[STATS_QTYPES] = {
+    "A",     "NS", "CNAME",  "SOA",  "PTR",  "MX",    "TXT", "AAAA", "SRV",
+    "NAPTR", "DS", "DNSKEY", "TLSA", "SVCB", "HTTPS", "ANY", "CAA",  "other"};
+
 static struct stats *blocks[MAX_BLOCKS];
 static unsigned nblocks;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER; /* registration only */
 
-struct stats *stats_new(void)
+static struct stats *block_alloc(void)
 {
     struct stats *s = aligned_alloc(CACHE_LINE, sizeof(*s));
+    if (s)
+        memset(s, 0, sizeof(*s));
+    return s;
+}
+
+struct stats *stats_new(void)
+{
+    struct stats *s = block_alloc();
     if (!s)
         return NULL;
-    memset(s, 0, sizeof(*s));
     pthread_mutex_lock(&lock);
     if (nblocks == MAX_BLOCKS) {
         pthread_mutex_unlock(&lock);
@@ -30,13 +43,26 @@ struct stats *stats_new(void)
     return s;
 }
 
-static void add(_Atomic uint64_t *to, _Atomic uint64_t *from)
+struct stats *stats_new_total(void)
 {
-    atomic_store_explicit(to,
-                          atomic_load_explicit(to, memory_order_relaxed) +
-                              atomic_load_explicit(from, memory_order_relaxed),
-                          memory_order_relaxed);
+    return block_alloc();
 }
+
+void stats_free_total(struct stats *s)
+{
+    free(s);
+}
+
+static void add_all(_Atomic uint64_t *to, _Atomic uint64_t *from, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        atomic_store_explicit(&to[i],
+                              atomic_load_explicit(&to[i], memory_order_relaxed) +
+                                  atomic_load_explicit(&from[i], memory_order_relaxed),
+                              memory_order_relaxed);
+}
+
+#define COUNT_OF(field) (sizeof(field) / sizeof(_Atomic uint64_t))
 
 void stats_sum(struct stats *out)
 {
@@ -44,17 +70,27 @@ void stats_sum(struct stats *out)
     pthread_mutex_lock(&lock);
     for (unsigned b = 0; b < nblocks; b++) {
         struct stats *s = blocks[b];
-        for (int p = 0; p < PROTO_COUNT; p++)
-            add(&out->queries[p], &s->queries[p]);
-        for (int r = 0; r < STATS_RCODES; r++)
-            add(&out->rcode[r], &s->rcode[r]);
-        add(&out->truncated, &s->truncated);
-        add(&out->dropped, &s->dropped);
-        add(&out->fail_open, &s->fail_open);
-        add(&out->rrl_dropped, &s->rrl_dropped);
-        add(&out->rrl_slipped, &s->rrl_slipped);
+        add_all(&out->queries[0][0][0], &s->queries[0][0][0], COUNT_OF(s->queries));
+        add_all(&out->truncated, &s->truncated, 1);
+        add_all(&out->dropped, &s->dropped, 1);
+        add_all(&out->fail_open, &s->fail_open, 1);
+        add_all(&out->rrl_dropped, &s->rrl_dropped, 1);
+        add_all(&out->rrl_slipped, &s->rrl_slipped, 1);
+        add_all(out->answers, s->answers, COUNT_OF(s->answers));
     }
     pthread_mutex_unlock(&lock);
+}
+
+uint64_t stats_queries(const struct stats *s, int proto, int qtype_slot, int rcode)
+{
+    uint64_t n = 0;
+    for (int p = 0; p < PROTO_COUNT; p++)
+        for (int t = 0; t < STATS_QTYPES; t++)
+            for (int r = 0; r < STATS_RCODES; r++)
+                if ((proto < 0 || proto == p) && (qtype_slot < 0 || qtype_slot == t) &&
+                    (rcode < 0 || rcode == r))
+                    n += atomic_load_explicit(&s->queries[p][t][r], memory_order_relaxed);
+    return n;
 }
 
 void stats_free_all(void)

@@ -6,20 +6,26 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "geoip/state.h"
 #include "lib/compiler.h"
 #include "zones/answer.h"
 
 enum proto { PROTO_UDP, PROTO_TCP, PROTO_COUNT };
 
-#define STATS_RCODES 24
+#define STATS_RCODES 24 /* 0–22 as themselves, everything above in the last */
+
+/* Query types counted by name; the rest share the last slot. */
+#define STATS_QTYPES 18
+extern const uint16_t stats_qtype_codes[STATS_QTYPES - 1];
+extern const char *const stats_qtype_names[STATS_QTYPES];
 
 struct stats {
-    _Alignas(CACHE_LINE) _Atomic uint64_t queries[PROTO_COUNT];
-    _Atomic uint64_t rcode[STATS_RCODES];
+    _Alignas(CACHE_LINE) _Atomic uint64_t queries[PROTO_COUNT][STATS_QTYPES][STATS_RCODES];
     _Atomic uint64_t truncated;
     _Atomic uint64_t dropped;   /* not answered: too short, a response, oversized */
     _Atomic uint64_t fail_open; /* dynamic answers given as if every region were up */
     _Atomic uint64_t rrl_dropped, rrl_slipped; /* UDP responses rate limited */
+    _Atomic uint64_t answers[STATE_MAX_PAIRS]; /* dynamic answers by service/region pair */
 };
 
 /* A single writer may increment without a locked instruction. */
@@ -29,23 +35,38 @@ static inline void stat_inc(_Atomic uint64_t *c)
                           memory_order_relaxed);
 }
 
+static inline unsigned stats_qtype_slot(uint16_t qtype)
+{
+    for (unsigned i = 0; i < STATS_QTYPES - 1; i++)
+        if (stats_qtype_codes[i] == qtype)
+            return i;
+    return STATS_QTYPES - 1;
+}
+
 static inline void stats_count(struct stats *s, enum proto p, const struct answer_info *i)
 {
     if (i->dropped) {
         stat_inc(&s->dropped);
         return;
     }
-    stat_inc(&s->queries[p]);
-    stat_inc(&s->rcode[i->rcode < STATS_RCODES ? i->rcode : STATS_RCODES - 1]);
+    unsigned rc = i->rcode < STATS_RCODES ? i->rcode : STATS_RCODES - 1;
+    stat_inc(&s->queries[p][stats_qtype_slot(i->qtype)][rc]);
     if (i->truncated)
         stat_inc(&s->truncated);
     if (i->fail_open)
         stat_inc(&s->fail_open);
+    if (i->pair >= 0 && i->pair < STATE_MAX_PAIRS)
+        stat_inc(&s->answers[i->pair]);
 }
 
 /* A block for a new worker, registered for stats_sum; NULL when out of memory. */
 struct stats *stats_new(void) F_WUNUSED;
 
-/* Totals over every block ever registered. */
+/* Totals over every block ever registered, into a block from stats_new_total. */
+struct stats *stats_new_total(void) F_WUNUSED;
 void stats_sum(struct stats *out);
+void stats_free_total(struct stats *s);
 void stats_free_all(void);
+
+/* Sums over one dimension of out->queries. */
+uint64_t stats_queries(const struct stats *s, int proto, int qtype_slot, int rcode);

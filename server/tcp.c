@@ -6,6 +6,7 @@
 #include "geoip/dyn.h"
 #include "lib/log.h"
 #include "server/listen.h"
+#include "server/querylog.h"
 #include "server/stats.h"
 #include "server/view.h"
 
@@ -43,6 +44,7 @@ static struct {
     struct event *sweep;
     struct stats *stats;
     struct dyn_scratch *ws;
+    struct querylog_ring *qlog;
     uint8_t msg[65535];
     uint8_t out[2 + ANSWER_TCP_MAX];
 } tcp;
@@ -118,6 +120,8 @@ static bool answer_message(struct conn *c, size_t len)
     stats_count(tcp.stats, PROTO_TCP, &info);
     if (!rlen)
         return false; /* not a query: nothing sensible can follow on this stream */
+    if (querylog_enabled())
+        querylog_push(tcp.qlog, tcp.out + 2, (const struct sockaddr *)&c->peer, &info, true);
     tcp.out[0] = (uint8_t)(rlen >> 8);
     tcp.out[1] = (uint8_t)rlen;
     return bufferevent_write(c->bev, tcp.out, rlen + 2) == 0;
@@ -219,10 +223,12 @@ int tcp_start(struct event_base *base, const struct config *c, struct diag *d)
     tcp.base = base;
     tcp.stats = stats_new();
     tcp.ws = dyn_scratch_new();
+    tcp.qlog = querylog_ring_new();
     tcp.listeners = calloc(c->server.nlisten ? c->server.nlisten : 1, sizeof(*tcp.listeners));
     tcp.sweep = event_new(base, -1, EV_PERSIST, on_sweep, NULL);
     struct timeval second = {1, 0};
-    if (!tcp.stats || !tcp.ws || !tcp.listeners || !tcp.sweep || evtimer_add(tcp.sweep, &second))
+    if (!tcp.stats || !tcp.ws || !tcp.qlog || !tcp.listeners || !tcp.sweep ||
+        evtimer_add(tcp.sweep, &second))
         return -1;
     tcp_configure(c);
     for (size_t i = 0; i < c->server.nlisten; i++) {

@@ -7,6 +7,7 @@
 #include "geoip/dyn.h"
 #include "lib/log.h"
 #include "server/listen.h"
+#include "server/querylog.h"
 #include "server/rrl.h"
 #include "server/stats.h"
 #include "server/view.h"
@@ -49,6 +50,7 @@ struct worker {
     struct stats *stats;
     struct dyn_scratch *ws;
     struct rrl *rrl;
+    struct querylog_ring *qlog;
     uint32_t now; /* monotonic seconds at the batch's arrival, for RRL */
     struct mmsghdr in[BATCH], out[BATCH];
     struct slot slots[BATCH];
@@ -144,6 +146,8 @@ static int answer_one(struct worker *w, const struct view *v, int i, int nout)
         return 0;
     if (!len)
         return 0;
+    if (querylog_enabled())
+        querylog_push(w->qlog, s->out, (const struct sockaddr *)&s->peer, &info, false);
     struct msghdr *out = &w->out[nout].msg_hdr;
     s->out_iov.iov_base = s->out;
     s->out_iov.iov_len = len;
@@ -207,8 +211,9 @@ static struct worker *worker_new(const struct conf_listen *l, unsigned rcvbuf, s
     w->stats = stats_new();
     w->ws = dyn_scratch_new();
     w->rrl = rrl_new();
+    w->qlog = querylog_ring_new();
     struct timeval tv = {0, IDLE_WAKE_MS * 1000};
-    if (w->fd < 0 || !w->reader || !w->stats || !w->ws || !w->rrl ||
+    if (w->fd < 0 || !w->reader || !w->stats || !w->ws || !w->rrl || !w->qlog ||
         setsockopt(w->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) {
         if (w->fd >= 0)
             close(w->fd);

@@ -49,6 +49,7 @@ struct ans {
     unsigned chain;
     uint8_t scope; /* widest ECS scope any dynamic decision in this answer needed */
     bool fail_open;
+    int32_t pair;
     bool have_dc;
     struct dyn_client dc;
     uint8_t names[MAX_CHAIN][DNAME_MAX + 1]; /* chain targets, lower-case */
@@ -213,6 +214,7 @@ static void dyn_run(struct ans *a, const struct node *n, uint16_t qtype, struct 
     if (out->scope > a->scope)
         a->scope = out->scope;
     a->fail_open |= out->fail_open;
+    a->pair = out->pair;
 }
 
 /* The chosen region's addresses for a DYNA name; false when there are none. */
@@ -454,11 +456,14 @@ size_t answer_query(const struct answer_env *env, const uint8_t *msg, size_t len
     a.chain = 0;
     a.scope = 0;
     a.fail_open = false;
+    a.pair = -1;
     a.have_dc = false;
     a.zone = NULL;
     enum parse_result pr = packet_parse(msg, len, &a.q);
     info->dropped = pr == PARSE_DROP;
     info->fail_open = false;
+    info->pair = -1;
+    info->ecs = false;
     if (pr == PARSE_DROP)
         return 0;
     struct ecs_reply ecs = {.present = a.q.has_ecs && env->ecs, .ecs = a.q.ecs, .scope = 0};
@@ -472,8 +477,16 @@ size_t answer_query(const struct answer_env *env, const uint8_t *msg, size_t len
     info->rcode = a.r.rcode;
     info->truncated = a.r.tc;
     info->fail_open = a.fail_open;
+    info->pair = a.pair;
     classify(&a, info);
     ecs.scope = a.scope; /* static answers hold everywhere: scope 0 (RFC 7871 §7.2.1) */
+    info->ecs = ecs.present;
+    if (ecs.present) {
+        info->ecs_family = (uint8_t)a.q.ecs.family;
+        info->ecs_source = a.q.ecs.source;
+        info->ecs_scope = a.scope;
+        memcpy(info->ecs_addr, a.q.ecs.addr, sizeof(info->ecs_addr));
+    }
     if (!a.q.edns && a.r.rcode > 15)
         a.r.rcode = RCODE_SERVFAIL;
     return resp_finish(&a.r, &a.q, ecs.present ? &ecs : NULL, env->udp_payload);

@@ -38,6 +38,10 @@ struct answer_info {
     bool dropped;
     bool truncated;
     bool fail_open; /* a dynamic answer ignored health: every candidate was down */
+    int32_t pair;   /* the service/region pair of the last dynamic answer, or -1 */
+    bool ecs;       /* the query carried Client Subnet: */
+    uint8_t ecs_family, ecs_source, ecs_scope; /* family 1 or 2 (RFC 7871 §6) */
+    uint8_t ecs_addr[16];
 };
 
 #define ANSWER_TCP_MAX 65535

@@ -1,0 +1,237 @@
+/* metrics.c — Prometheus text exposition at /metrics (libevent's evhttp on the main loop).
+ * Workers' counters are summed at scrape time; nothing here touches the query path.
+ * SPDX-License-Identifier: MIT */
+#include "config.h"
+#include "server/metrics.h"
+#include "geoip/dyn.h"
+#include "geoip/state.h"
+#include "lib/strbuf.h"
+#include "server/daemon.h"
+#include "server/querylog.h"
+#include "server/stats.h"
+#include "server/tcp.h"
+#include "server/view.h"
+#include "zones/dname.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+
+static struct evhttp *http;
+
+static void family(struct strbuf *b, const char *name, const char *type, const char *help)
+{
+    sb_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static const char *rcode_name(int rc, char *buf, size_t size)
+{
+    static const char *const names[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
+                                        "NOTIMP",  "REFUSED", "YXDOMAIN"};
+    if (rc < (int)ARRAY_LEN(names))
+        return names[rc];
+    if (rc == 16)
+        return "BADVERS";
+    snprintf(buf, size, "RCODE%d", rc);
+    return buf;
+}
+
+static void queries(struct strbuf *b, const struct stats *s)
+{
+    static const char *const protos[PROTO_COUNT] = {"udp", "tcp"};
+    family(b, "meridian_queries_total", "counter",
+           "DNS queries answered, by transport, query type and response code.");
+    for (int p = 0; p < PROTO_COUNT; p++)
+        for (int t = 0; t < STATS_QTYPES; t++)
+            for (int r = 0; r < STATS_RCODES; r++) {
+                uint64_t n = atomic_load(&s->queries[p][t][r]);
+                char buf[16];
+                if (n)
+                    sb_printf(b,
+                              "meridian_queries_total{proto=\"%s\",qtype=\"%s\",rcode=\"%s\"} "
+                              "%lu\n",
+                              protos[p], stats_qtype_names[t], rcode_name(r, buf, sizeof(buf)),
+                              (unsigned long)n);
+            }
+}
+
+static void counter(struct strbuf *b, const char *name, const char *help, uint64_t v)
+{
+    family(b, name, "counter", help);
+    sb_printf(b, "%s %lu\n", name, (unsigned long)v);
+}
+
+static void answers(struct strbuf *b, const struct stats *s)
+{
+    family(b, "meridian_answers_total", "counter",
+           "Dynamic answers, by the service and the region they named.");
+    for (uint32_t id = 0; id < state_pair_count(); id++) {
+        const char *svc, *region;
+        uint64_t n = atomic_load(&s->answers[id]);
+        if (n && state_pair_names(id, &svc, &region))
+            sb_printf(b, "meridian_answers_total{service=\"%s\",region=\"%s\"} %lu\n", svc, region,
+                      (unsigned long)n);
+    }
+}
+
+static void health(struct strbuf *b, const struct config *c)
+{
+    family(b, "meridian_health_up", "gauge", "1 while the address passes its check.");
+    for (size_t r = 0; r < c->nregions; r++)
+        for (size_t a = 0; a < c->regions[r].naddresses; a++) {
+            const struct addr_state *st =
+                state_addr(c->regions[r].name, c->regions[r].addresses[a].text, true);
+            sb_printf(b, "meridian_health_up{region=\"%s\",address=\"%s\"} %d\n",
+                      c->regions[r].name, c->regions[r].addresses[a].text, !st || state_up(st));
+        }
+    family(b, "meridian_probe_latency_seconds", "gauge",
+           "How long the address's last health probe took.");
+    for (size_t r = 0; r < c->nregions; r++)
+        for (size_t a = 0; c->regions[r].check >= 0 && a < c->regions[r].naddresses; a++) {
+            const struct addr_state *st =
+                state_addr(c->regions[r].name, c->regions[r].addresses[a].text, true);
+            if (st && st->probed)
+                sb_printf(b, "meridian_probe_latency_seconds{region=\"%s\",address=\"%s\"} %.6f\n",
+                          c->regions[r].name, c->regions[r].addresses[a].text,
+                          st->latency_ms / 1000.0);
+        }
+}
+
+static void services(struct strbuf *b, const struct view *v)
+{
+    family(b, "meridian_service_failing_open", "gauge",
+           "1 while every region the service can pick is down or drained.");
+    for (unsigned i = 0; v->dyn && i < dyn_service_count(v->dyn); i++)
+        sb_printf(b, "meridian_service_failing_open{service=\"%s\"} %d\n",
+                  dyn_service_name(v->dyn, i), dyn_service_all_down(v->dyn, i));
+    family(b, "meridian_region_drained", "gauge", "1 while the region is drained everywhere.");
+    for (size_t r = 0; r < v->conf->nregions; r++) {
+        const struct region_state *rs = state_region_find(v->conf->regions[r].name);
+        sb_printf(b, "meridian_region_drained{region=\"%s\"} %d\n", v->conf->regions[r].name,
+                  rs && state_drained(rs));
+    }
+}
+
+static void zones(struct strbuf *b, const struct view *v)
+{
+    family(b, "meridian_zone_serial", "gauge", "The SOA serial of each zone being served.");
+    for (size_t i = 0; i < v->db->nzones; i++) {
+        char name[DNAME_TEXTMAX];
+        dname_to_text(v->db->zones[i]->name, name, sizeof(name));
+        sb_printf(b, "meridian_zone_serial{zone=\"%s\"} %u\n", name, v->db->zones[i]->serial);
+    }
+    family(b, "meridian_zone_records", "gauge", "Records in each zone being served.");
+    for (size_t i = 0; i < v->db->nzones; i++) {
+        char name[DNAME_TEXTMAX];
+        dname_to_text(v->db->zones[i]->name, name, sizeof(name));
+        sb_printf(b, "meridian_zone_records{zone=\"%s\"} %zu\n", name, v->db->zones[i]->nrecords);
+    }
+}
+
+static void reloads(struct strbuf *b)
+{
+    struct reload_stats r;
+    daemon_reload_stats(&r);
+    family(b, "meridian_reloads_total", "counter",
+           "Reloads of config and zones, by result (partial: some zone kept its old version).");
+    sb_printf(b, "meridian_reloads_total{result=\"ok\"} %lu\n", (unsigned long)r.ok);
+    sb_printf(b, "meridian_reloads_total{result=\"partial\"} %lu\n", (unsigned long)r.partial);
+    sb_printf(b, "meridian_reloads_total{result=\"failed\"} %lu\n", (unsigned long)r.failed);
+    family(b, "meridian_last_reload_success_timestamp_seconds", "gauge",
+           "When config and zones last loaded completely (start-up counts).");
+    sb_printf(b, "meridian_last_reload_success_timestamp_seconds %.3f\n",
+              (double)r.last_success_ms / 1000.0);
+}
+
+static void render(struct strbuf *b)
+{
+    const struct view *v = view_current();
+    struct stats *s = stats_new_total();
+    if (!s) {
+        b->failed = true;
+        return;
+    }
+    stats_sum(s);
+    family(b, "meridian_build_info", "gauge", "Always 1; the labels say which build runs.");
+    sb_printf(b, "meridian_build_info{version=\"%s\"} 1\n", PACKAGE_VERSION);
+    queries(b, s);
+    counter(b, "meridian_truncated_total", "Responses sent with TC=1.", atomic_load(&s->truncated));
+    counter(b, "meridian_dropped_total", "Packets not answered: short, a response, oversized.",
+            atomic_load(&s->dropped));
+    counter(b, "meridian_fail_open_total",
+            "Dynamic answers given as if every region were up, because none was.",
+            atomic_load(&s->fail_open));
+    counter(b, "meridian_rrl_dropped_total", "UDP responses dropped by rate limiting.",
+            atomic_load(&s->rrl_dropped));
+    counter(b, "meridian_rrl_truncated_total", "UDP responses rate limiting sent truncated (slip).",
+            atomic_load(&s->rrl_slipped));
+    answers(b, s);
+    stats_free_total(s);
+    health(b, v->conf);
+    services(b, v);
+    zones(b, v);
+    reloads(b);
+    family(b, "meridian_tcp_connections", "gauge", "Open DNS-over-TCP connections.");
+    sb_printf(b, "meridian_tcp_connections %u\n", tcp_clients());
+    counter(b, "meridian_querylog_dropped_total",
+            "Query log lines dropped because the writer fell behind.", querylog_dropped());
+}
+
+static void on_metrics(struct evhttp_request *req, void *arg)
+{
+    struct strbuf b;
+    sb_init(&b);
+    render(&b);
+    struct evbuffer *out = evbuffer_new();
+    if (!out || b.failed) {
+        evhttp_send_error(req, HTTP_INTERNAL, "out of memory");
+    } else {
+        evbuffer_add(out, sb_str(&b), b.len);
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+                          "text/plain; version=0.0.4; charset=utf-8");
+        evhttp_send_reply(req, HTTP_OK, "OK", out);
+    }
+    if (out)
+        evbuffer_free(out);
+    sb_free(&b);
+}
+
+static void on_other(struct evhttp_request *req, void *arg)
+{
+    evhttp_send_error(req, HTTP_NOTFOUND, "only /metrics is served here");
+}
+
+int metrics_start(struct event_base *base, const struct config *c, struct diag *d)
+{
+    if (!c->server.metrics)
+        return 0;
+    char host[256];
+    const char *colon = strrchr(c->server.metrics, ':');
+    snprintf(host, sizeof(host), "%.*s", (int)(colon - c->server.metrics), c->server.metrics);
+    size_t hl = strlen(host);
+    if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') { /* "[::1]:9153" */
+        memmove(host, host + 1, hl - 2);
+        host[hl - 2] = '\0';
+    }
+    http = evhttp_new(base);
+    if (!http || evhttp_bind_socket(http, host, (uint16_t)atoi(colon + 1)) < 0) {
+        diag_error(d, NULL, 0, 0,
+                   "cannot serve metrics on %s: the address is in use or not "
+                   "local",
+                   c->server.metrics);
+        return -1;
+    }
+    evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
+    evhttp_set_cb(http, "/metrics", on_metrics, NULL);
+    evhttp_set_gencb(http, on_other, NULL);
+    return 0;
+}
+
+void metrics_stop(void)
+{
+    if (http)
+        evhttp_free(http);
+    http = NULL;
+}

@@ -1,0 +1,302 @@
+/* querylog.c — per-thread single-producer rings drained by one writer thread.
+ * SPDX-License-Identifier: MIT */
+#include "config.h"
+#include "server/querylog.h"
+#include "geoip/state.h"
+#include "lib/log.h"
+#include "zones/dname.h"
+#include "zones/packet.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <ldns/ldns.h>
+
+#define RING_SLOTS  4096 /* per thread: a few ms of a busy worker's queries */
+#define MAX_RINGS   1100
+#define WRITE_CHUNK (256 * 1024)
+#define IDLE_NS     20000000L /* the writer's nap when every ring is empty */
+
+/* What one line needs, copied raw: formatting happens on the writer thread. */
+struct entry {
+    int64_t ms; /* wall clock */
+    uint8_t family;
+    uint8_t addr[16];
+    bool tcp, ecs;
+    uint8_t ecs_family, ecs_source, ecs_scope;
+    uint8_t ecs_addr[16];
+    uint16_t qtype;
+    uint8_t rcode;
+    int32_t pair;
+    uint8_t qname_len;
+    uint8_t qname[DNAME_MAX + 1];
+};
+
+struct querylog_ring {
+    _Alignas(CACHE_LINE) _Atomic uint64_t head; /* written by the producer */
+    _Alignas(CACHE_LINE) _Atomic uint64_t tail; /* written by the writer */
+    _Alignas(CACHE_LINE) _Atomic uint64_t dropped;
+    struct entry slots[RING_SLOTS];
+};
+
+static struct {
+    atomic_bool enabled, stop, reopen;
+    struct querylog_ring *rings[MAX_RINGS];
+    _Atomic unsigned nrings;
+    pthread_mutex_t lock; /* path and thread start/stop: main loop and writer only */
+    char *path;
+    bool running;
+    pthread_t thread;
+    int fd;
+} g = {.lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1};
+
+bool querylog_enabled(void)
+{
+    return atomic_load_explicit(&g.enabled, memory_order_relaxed);
+}
+
+struct querylog_ring *querylog_ring_new(void)
+{
+    struct querylog_ring *r = aligned_alloc(CACHE_LINE, sizeof(*r));
+    if (!r)
+        return NULL;
+    memset(r, 0, sizeof(*r));
+    unsigned i = atomic_fetch_add(&g.nrings, 1);
+    if (i >= MAX_RINGS) {
+        free(r);
+        return NULL;
+    }
+    g.rings[i] = r;
+    return r;
+}
+
+static void fill_client(struct entry *e, const struct sockaddr *sa)
+{
+    e->family = 0;
+    if (sa && sa->sa_family == AF_INET) {
+        e->family = AF_INET;
+        memcpy(e->addr, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+    } else if (sa && sa->sa_family == AF_INET6) {
+        e->family = AF_INET6;
+        memcpy(e->addr, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+    }
+}
+
+/* The question name as the client wrote it, from the echoed question. */
+static void fill_qname(struct entry *e, const uint8_t *resp, const struct answer_info *info)
+{
+    e->qname_len = 0;
+    if (info->question_end <= DNS_HEADER + 4)
+        return;
+    size_t n = info->question_end - DNS_HEADER - 4;
+    if (n <= DNAME_MAX) {
+        memcpy(e->qname, resp + DNS_HEADER, n);
+        e->qname_len = (uint8_t)n;
+    }
+}
+
+void querylog_push(struct querylog_ring *r, const uint8_t *resp, const struct sockaddr *client,
+                   const struct answer_info *info, bool tcp)
+{
+    uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+    if (head - atomic_load_explicit(&r->tail, memory_order_acquire) >= RING_SLOTS) {
+        atomic_store_explicit(&r->dropped,
+                              atomic_load_explicit(&r->dropped, memory_order_relaxed) + 1,
+                              memory_order_relaxed);
+        return;
+    }
+    struct entry *e = &r->slots[head % RING_SLOTS];
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME_COARSE, &ts); /* vDSO: no system call */
+    e->ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    fill_client(e, client);
+    fill_qname(e, resp, info);
+    e->tcp = tcp;
+    e->qtype = info->qtype;
+    e->rcode = info->rcode;
+    e->pair = info->pair;
+    e->ecs = info->ecs;
+    if (info->ecs) {
+        e->ecs_family = info->ecs_family;
+        e->ecs_source = info->ecs_source;
+        e->ecs_scope = info->ecs_scope;
+        memcpy(e->ecs_addr, info->ecs_addr, 16);
+    }
+    atomic_store_explicit(&r->head, head + 1, memory_order_release);
+}
+
+uint64_t querylog_dropped(void)
+{
+    uint64_t n = 0;
+    unsigned count = atomic_load(&g.nrings);
+    for (unsigned i = 0; i < count && i < MAX_RINGS; i++)
+        if (g.rings[i])
+            n += atomic_load_explicit(&g.rings[i]->dropped, memory_order_relaxed);
+    return n;
+}
+
+/* ---- the writer ------------------------------------------------------------------------ */
+
+static const char *rcode_text(uint8_t rc)
+{
+    static const char *const names[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
+                                        "NOTIMP",  "REFUSED", "YXDOMAIN"};
+    return rc < ARRAY_LEN(names) ? names[rc] : rc == 16 ? "BADVERS" : "RCODE";
+}
+
+static size_t format(const struct entry *e, char *out, size_t size)
+{
+    char when[40], client[INET6_ADDRSTRLEN] = "-", ecs[INET6_ADDRSTRLEN + 16] = "-";
+    char qname[DNAME_TEXTMAX] = "-", qtype[16];
+    time_t t = (time_t)(e->ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    size_t n = strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(when + n, sizeof(when) - n, ".%03dZ", (int)(e->ms % 1000));
+    if (e->family)
+        inet_ntop(e->family, e->addr, client, sizeof(client));
+    if (e->ecs) {
+        char a[INET6_ADDRSTRLEN];
+        inet_ntop(e->ecs_family == 1 ? AF_INET : AF_INET6, e->ecs_addr, a, sizeof(a));
+        snprintf(ecs, sizeof(ecs), "%s/%u/%u", a, e->ecs_source, e->ecs_scope);
+    }
+    if (e->qname_len) {
+        uint8_t wire[DNAME_MAX + 1];
+        memcpy(wire, e->qname, e->qname_len);
+        dname_to_text(wire, qname, sizeof(qname));
+    }
+    const ldns_rr_descriptor *desc = ldns_rr_descript(e->qtype);
+    if (desc && desc->_name)
+        snprintf(qtype, sizeof(qtype), "%s", desc->_name);
+    else
+        snprintf(qtype, sizeof(qtype), "TYPE%u", e->qtype);
+    const char *svc = "-", *region = "-";
+    if (e->pair >= 0)
+        state_pair_names((uint32_t)e->pair, &svc, &region);
+    int w = snprintf(out, size, "%s %s %s %s %s %s %s %s %s\n", when, client, ecs, qname, qtype,
+                     rcode_text(e->rcode), svc, region, e->tcp ? "tcp" : "udp");
+    return w < 0 ? 0 : (size_t)w < size ? (size_t)w : size - 1;
+}
+
+static void write_all(int fd, const char *buf, size_t len)
+{
+    while (len && fd >= 0) {
+        ssize_t w = write(fd, buf, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return; /* a full disk loses lines, it never stops answers */
+        buf += w;
+        len -= (size_t)w;
+    }
+}
+
+static void open_file(void)
+{
+    if (g.fd >= 0)
+        close(g.fd);
+    pthread_mutex_lock(&g.lock);
+    g.fd = g.path ? open(g.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640) : -1;
+    if (g.path && g.fd < 0)
+        log_err("query log: cannot open %s: %s", g.path, strerror(errno));
+    pthread_mutex_unlock(&g.lock);
+}
+
+/* Moves what one ring holds into buf, writing whenever buf fills; returns lines taken. */
+static size_t drain(struct querylog_ring *r, char *buf, size_t *len)
+{
+    uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+    uint64_t head = atomic_load_explicit(&r->head, memory_order_acquire);
+    size_t taken = 0;
+    for (; tail != head; tail++, taken++) {
+        if (*len + 1024 > WRITE_CHUNK) {
+            write_all(g.fd, buf, *len);
+            *len = 0;
+        }
+        *len += format(&r->slots[tail % RING_SLOTS], buf + *len, WRITE_CHUNK - *len);
+        atomic_store_explicit(&r->tail, tail + 1, memory_order_release);
+    }
+    return taken;
+}
+
+static void *writer_main(void *arg)
+{
+    char *buf = malloc(WRITE_CHUNK);
+    if (!buf)
+        return NULL;
+    open_file();
+    for (;;) {
+        bool stopping = atomic_load(&g.stop);
+        if (atomic_exchange(&g.reopen, false))
+            open_file();
+        size_t len = 0, taken = 0;
+        unsigned n = atomic_load(&g.nrings);
+        for (unsigned i = 0; i < n && i < MAX_RINGS; i++)
+            if (g.rings[i])
+                taken += drain(g.rings[i], buf, &len);
+        write_all(g.fd, buf, len);
+        if (stopping && !taken)
+            break;
+        if (!taken)
+            nanosleep(&(struct timespec){0, IDLE_NS}, NULL);
+    }
+    if (g.fd >= 0)
+        close(g.fd);
+    g.fd = -1;
+    free(buf);
+    return NULL;
+}
+
+int querylog_configure(const char *path, struct diag *d)
+{
+    pthread_mutex_lock(&g.lock);
+    bool same = (!path && !g.path) || (path && g.path && strcmp(path, g.path) == 0);
+    if (!same) {
+        free(g.path);
+        g.path = path ? strdup(path) : NULL;
+    }
+    pthread_mutex_unlock(&g.lock);
+    if (!same)
+        atomic_store(&g.reopen, true);
+    if (path && !g.running) {
+        atomic_store(&g.stop, false);
+        if (pthread_create(&g.thread, NULL, writer_main, NULL) != 0) {
+            diag_error(d, NULL, 0, 0, "query log: cannot start its writer thread");
+            return -1;
+        }
+        g.running = true;
+    }
+    atomic_store(&g.enabled, path != NULL);
+    return 0;
+}
+
+void querylog_reopen(void)
+{
+    atomic_store(&g.reopen, true);
+}
+
+void querylog_shutdown(void)
+{
+    atomic_store(&g.enabled, false);
+    if (g.running) {
+        atomic_store(&g.stop, true);
+        pthread_join(g.thread, NULL);
+        g.running = false;
+    }
+    unsigned n = atomic_exchange(&g.nrings, 0);
+    for (unsigned i = 0; i < n && i < MAX_RINGS; i++) {
+        free(g.rings[i]);
+        g.rings[i] = NULL;
+    }
+    free(g.path);
+    g.path = NULL;
+}
