@@ -2,6 +2,8 @@
  * SPDX-License-Identifier: MIT */
 #include "config.h"
 #include "server/rrl.h"
+#include "zones/dname.h"
+#include "zones/packet.h"
 
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -72,8 +74,22 @@ static uint64_t mix(uint64_t h, uint64_t v)
     return h * 0xFF51AFD7ED558CCDULL;
 }
 
+/* The hash of the name a response is counted under (see answer_info). */
+static uint32_t name_hash(const struct answer_info *info, const uint8_t *resp)
+{
+    if (!info->by_qname)
+        return info->zone_name ? dname_hash(info->zone_name, info->zone_len) : 0;
+    uint8_t low[DNAME_MAX + 1];
+    size_t n = info->question_end > DNS_HEADER + 4 ? info->question_end - DNS_HEADER - 4u : 0;
+    if (n > DNAME_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        low[i] = dname_lower_tab[resp[DNS_HEADER + i]];
+    return dname_hash(low, n);
+}
+
 static uint64_t bucket_key(const uint8_t *addr, unsigned bits, int family,
-                           const struct answer_info *info)
+                           const struct answer_info *info, const uint8_t *resp)
 {
     uint64_t h = mix((uint64_t)family, info->kind);
     for (unsigned i = 0; i < (bits + 7) / 8; i++) {
@@ -82,7 +98,7 @@ static uint64_t bucket_key(const uint8_t *addr, unsigned bits, int family,
             b &= (uint8_t)(0xFF00u >> (bits % 8));
         h = mix(h, b);
     }
-    h = mix(h, info->name_hash);
+    h = mix(h, name_hash(info, resp));
     return h ? h : 1;
 }
 
@@ -93,7 +109,7 @@ static enum rrl_verdict limited(struct bucket *b, unsigned slip)
 }
 
 enum rrl_verdict rrl_check(struct rrl *r, const struct conf_rrl *cfg, const struct sockaddr *src,
-                           const struct answer_info *info, uint32_t now)
+                           const struct answer_info *info, const uint8_t *resp, uint32_t now)
 {
     if (!cfg->rate || !src || (src->sa_family != AF_INET && src->sa_family != AF_INET6))
         return RRL_SEND;
@@ -103,7 +119,7 @@ enum rrl_verdict rrl_check(struct rrl *r, const struct conf_rrl *cfg, const stru
     for (size_t i = 0; i < cfg->nexempt; i++)
         if (in_net(&cfg->exempt[i], family, addr))
             return RRL_SEND;
-    uint64_t key = bucket_key(addr, bits, family, info);
+    uint64_t key = bucket_key(addr, bits, family, info, resp);
     struct bucket *b = &r->slots[(key >> 32) & (RRL_SLOTS - 1)];
     int32_t rate = (int32_t)cfg->rate;
     if (b->key != key) {

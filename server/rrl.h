@@ -19,6 +19,7 @@ enum rrl_verdict { RRL_SEND, RRL_SLIP, RRL_DROP };
 struct rrl *rrl_new(void) F_WUNUSED;
 void rrl_free(struct rrl *r);
 
-/* The verdict for one response to src described by info, at second now (monotonic). */
+/* The verdict for the response resp to src described by info, at second now
+ * (monotonic). */
 enum rrl_verdict rrl_check(struct rrl *r, const struct conf_rrl *cfg, const struct sockaddr *src,
-                           const struct answer_info *info, uint32_t now);
+                           const struct answer_info *info, const uint8_t *resp, uint32_t now);

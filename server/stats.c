@@ -15,6 +15,13 @@ const char *const stats_qtype_names[STATS_QTYPES] = {
     "A",     "NS", "CNAME",  "SOA",  "PTR",  "MX",    "TXT", "AAAA", "SRV",
     "NAPTR", "DS", "DNSKEY", "TLSA", "SVCB", "HTTPS", "ANY", "CAA",  "other"};
 
+/* One more than the slot of each query type below 256 that has its own (the order of
+ * stats_qtype_codes); 0 for the rest. */
+const uint8_t stats_qtype_index[256] = {
+    [1] = 1,  [2] = 2,   [5] = 3,   [6] = 4,   [12] = 5,  [15] = 6,  [16] = 7,  [28] = 8,
+    [33] = 9, [35] = 10, [43] = 11, [48] = 12, [52] = 13, [64] = 14, [65] = 15, [255] = 16,
+};
+
 static struct stats *blocks[MAX_BLOCKS];
 static unsigned nblocks;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER; /* registration only */

@@ -35,12 +35,13 @@ static inline void stat_inc(_Atomic uint64_t *c)
                           memory_order_relaxed);
 }
 
+extern const uint8_t stats_qtype_index[256]; /* qtype below 256 → slot + 1, or 0 */
+
 static inline unsigned stats_qtype_slot(uint16_t qtype)
 {
-    for (unsigned i = 0; i < STATS_QTYPES - 1; i++)
-        if (stats_qtype_codes[i] == qtype)
-            return i;
-    return STATS_QTYPES - 1;
+    if (qtype < 256 && stats_qtype_index[qtype])
+        return stats_qtype_index[qtype] - 1u;
+    return qtype == 257 ? STATS_QTYPES - 2 : STATS_QTYPES - 1; /* CAA, or other */
 }
 
 static inline void stats_count(struct stats *s, enum proto p, const struct answer_info *i)

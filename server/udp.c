@@ -92,7 +92,8 @@ static void reply_pktinfo(struct msghdr *in, struct msghdr *out, uint8_t *ctl)
     }
 }
 
-static void arm_receive(struct worker *w)
+/* Points every receive slot at its buffers, once. */
+static void setup_receive(struct worker *w)
 {
     for (int i = 0; i < BATCH; i++) {
         struct slot *s = &w->slots[i];
@@ -100,11 +101,19 @@ static void arm_receive(struct worker *w)
         s->in_iov.iov_base = s->in;
         s->in_iov.iov_len = sizeof(s->in);
         h->msg_name = &s->peer;
-        h->msg_namelen = sizeof(s->peer);
         h->msg_iov = &s->in_iov;
         h->msg_iovlen = 1;
         h->msg_control = w->pktinfo ? s->in_ctl : NULL;
-        h->msg_controllen = w->pktinfo ? sizeof(s->in_ctl) : 0;
+    }
+}
+
+/* Resets what the kernel changed in the first n slots (the last batch's). */
+static void arm_receive(struct worker *w, int n)
+{
+    for (int i = 0; i < n; i++) {
+        struct msghdr *h = &w->in[i].msg_hdr;
+        h->msg_namelen = sizeof(w->slots[i].peer);
+        h->msg_controllen = w->pktinfo ? sizeof(w->slots[i].in_ctl) : 0;
         h->msg_flags = 0;
     }
 }
@@ -115,7 +124,7 @@ static bool rate_limit(struct worker *w, const struct view *v, struct slot *s,
                        const struct answer_info *info, size_t *len)
 {
     enum rrl_verdict verdict =
-        rrl_check(w->rrl, &v->conf->rrl, (const struct sockaddr *)&s->peer, info, w->now);
+        rrl_check(w->rrl, &v->conf->rrl, (const struct sockaddr *)&s->peer, info, s->out, w->now);
     if (verdict == RRL_SEND)
         return true;
     if (verdict == RRL_DROP) {
@@ -181,10 +190,13 @@ static void send_all(struct worker *w, int n)
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
+    setup_receive(w);
+    int used = BATCH;
     while (!atomic_load_explicit(&stopping, memory_order_relaxed)) {
-        arm_receive(w);
+        arm_receive(w, used);
         int n = recvmmsg(w->fd, w->in, BATCH, MSG_WAITFORONE, NULL);
         view_quiesce(w->reader);
+        used = n > 0 ? n : 0;
         if (n <= 0)
             continue; /* timeout or EINTR: quiescent, check for shutdown */
         const struct view *v = view_current();

@@ -417,6 +417,8 @@ static void answer(struct ans *a)
         diag_note(a->client->trace, "zone: %s (serial %u)", zn, a->zone->serial);
     }
     a->r.aa = true;
+    resp_set_apex(&a->r, a->zone->name, a->zone->namelen,
+                  (uint16_t)(DNS_HEADER + a->q.qname_len - a->zone->namelen));
     struct cur c = {a->q.qname, a->q.qname_len, a->q.labels, a->q.label_off, DNS_HEADER, true};
     resolve(a, &c);
 }
@@ -439,10 +441,10 @@ static void classify(const struct ans *a, struct answer_info *info)
         info->kind = a->r.count[SEC_ANSWER] ? ANS_POSITIVE : ANS_NODATA;
     else
         info->kind = ANS_ERROR;
-    if (info->kind == ANS_POSITIVE || info->kind == ANS_NODATA)
-        info->name_hash = dname_hash(a->q.qname, a->q.qname_len);
-    else
-        info->name_hash = z ? dname_hash(z->name, z->namelen) : 0;
+    /* Rate limiting hashes the name only when it applies, from what is recorded here. */
+    info->by_qname = info->kind == ANS_POSITIVE || info->kind == ANS_NODATA;
+    info->zone_name = z ? z->name : NULL;
+    info->zone_len = z ? z->namelen : 0;
     info->question_end = (uint16_t)a->r.qend;
 }
 

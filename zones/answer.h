@@ -30,8 +30,11 @@ enum answer_kind { ANS_POSITIVE, ANS_NODATA, ANS_NXDOMAIN, ANS_REFERRAL, ANS_ERR
 /* Per-query outcome, for counters and logs. */
 struct answer_info {
     enum answer_kind kind;
-    uint32_t name_hash;    /* the name the kind is counted under: qname, or the zone for
-                              NXDOMAIN and referrals so random names still add up */
+    /* The name the kind is counted under: the qname (in the response's question), or the
+     * zone for NXDOMAIN and referrals, so that floods of random names still add up. */
+    bool by_qname;
+    const uint8_t *zone_name; /* NULL outside our zones */
+    uint8_t zone_len;
     uint16_t question_end; /* where the echoed question ends in the response */
     uint16_t qtype;
     uint8_t rcode;

@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-static const uint8_t lower_tab[256] = {
+const uint8_t dname_lower_tab[256] = {
 #define R(i)   [i] = (uint8_t)((i) >= 'A' && (i) <= 'Z' ? (i) + 32 : (i))
 #define R4(i)  R(i), R(i + 1), R(i + 2), R(i + 3)
 #define R16(i) R4(i), R4(i + 4), R4(i + 8), R4(i + 12)
@@ -46,7 +46,7 @@ int dname_unpack(const uint8_t *msg, size_t len, size_t *pos, uint8_t *out)
             return -1;
         out[n++] = l;
         for (unsigned i = 0; i < l; i++)
-            out[n++] = lower_tab[msg[p + 1 + i]];
+            out[n++] = dname_lower_tab[msg[p + 1 + i]];
         p += 1 + l;
         if (l == 0)
             break;
@@ -86,7 +86,7 @@ void dname_lower(uint8_t *name)
 {
     for (uint8_t *p = name; *p; p += *p + 1)
         for (unsigned i = 1; i <= *p; i++)
-            p[i] = lower_tab[p[i]];
+            p[i] = dname_lower_tab[p[i]];
 }
 
 bool dname_equal(const uint8_t *a, const uint8_t *b)
@@ -108,15 +108,25 @@ bool dname_is_sub(const uint8_t *name, size_t namelen, const uint8_t *zone, size
 
 uint32_t dname_hash(const uint8_t *name, size_t len)
 {
-    /* FNV-1a with a final avalanche: cheap for names of a few dozen bytes and good
-     * enough spread for the open-addressing tables. */
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ name[i]) * 16777619u;
-    h ^= h >> 16;
-    h *= 0x7feb352dU;
-    h ^= h >> 15;
-    return h;
+    /* Eight bytes at a time with a multiply-xorshift mix: names are a few dozen bytes,
+     * and every lookup hashes at least one. */
+    uint64_t h = 0x9E3779B97F4A7C15ULL ^ len;
+    for (; len >= 8; name += 8, len -= 8) {
+        uint64_t w;
+        memcpy(&w, name, 8);
+        h = (h ^ w) * 0xFF51AFD7ED558CCDULL;
+        h ^= h >> 32;
+    }
+    if (len) {
+        uint64_t w = 0;
+        memcpy(&w, name, len);
+        h = (h ^ w) * 0xC4CEB9FE1A85EC53ULL;
+        h ^= h >> 29;
+    }
+    h ^= h >> 33;
+    h *= 0xFF51AFD7ED558CCDULL;
+    h ^= h >> 33;
+    return (uint32_t)h;
 }
 
 static int text_label_byte(const char *t, size_t len, size_t *i, uint8_t *out)

@@ -28,6 +28,9 @@ size_t dname_len(const uint8_t *name);
 unsigned dname_label_offsets(const uint8_t *name, uint8_t off[DNAME_LABELS]);
 unsigned dname_count_labels(const uint8_t *name);
 
+/* ASCII upper case to lower case, every other byte as it is (RFC 4343 §3). */
+extern const uint8_t dname_lower_tab[256];
+
 void dname_lower(uint8_t *name);
 bool dname_equal(const uint8_t *a, const uint8_t *b); /* both already lower-case */
 

@@ -30,8 +30,11 @@ struct response {
     size_t limit; /* where sections must end: the size cap less room for the OPT record */
     uint16_t count[3];
     bool aa, tc;
-    uint8_t rcode;      /* may be extended (> 15) when the query had EDNS */
-    uint16_t last_name; /* where the last rdata name written starts */
+    uint8_t rcode;       /* may be extended (> 15) when the query had EDNS */
+    uint16_t last_name;  /* where the last rdata name written starts */
+    const uint8_t *apex; /* the zone's name (lower case) and where the question holds it */
+    uint8_t apex_len;    /* 0 until resp_set_apex */
+    uint16_t apex_ptr;
     unsigned nptrs;
     uint16_t ptrs[RESP_MAX_PTRS]; /* label starts already in the message */
 };
@@ -75,6 +78,10 @@ bool resp_put_rr(struct response *r, enum section sec, struct owner o, uint16_t 
 /* Message offset of the name of the last record appended to the answer section, which
  * lets a CNAME's target be pointed at; 0 when unknown. */
 uint16_t resp_last_target(const struct response *r);
+
+/* Tells the writer the answering zone's apex lies at message offset ptr (inside the
+ * question), so names in the zone compress against it without a search. */
+void resp_set_apex(struct response *r, const uint8_t *apex, size_t len, uint16_t ptr);
 
 /* Drops every record and sets TC (RFC 2181 §9): the client retries over TCP. */
 void resp_truncate(struct response *r);

@@ -92,9 +92,25 @@ static const struct zone *find_exact(const struct zonedb *db, const uint8_t *nam
     }
 }
 
+/* With a handful of zones, comparing suffixes beats hashing every candidate. */
+#define FEW_ZONES 8
+
+static const struct zone *find_among_few(const struct zonedb *db, const uint8_t *qname, size_t qlen)
+{
+    const struct zone *best = NULL;
+    for (size_t i = 0; i < db->nzones; i++) {
+        const struct zone *z = db->zones[i];
+        if ((!best || z->namelen > best->namelen) && dname_is_sub(qname, qlen, z->name, z->namelen))
+            best = z;
+    }
+    return best;
+}
+
 const struct zone *zonedb_find_zone(const struct zonedb *db, const uint8_t *qname, size_t qlen,
                                     const uint8_t *label_off, unsigned labels)
 {
+    if (db->nzones <= FEW_ZONES)
+        return find_among_few(db, qname, qlen);
     /* Longest match first; no zone has more labels than max_labels. */
     unsigned skip = labels > db->max_labels ? labels - db->max_labels : 0;
     for (unsigned i = skip; i <= labels; i++) {
