@@ -66,7 +66,15 @@ static void print_response(const uint8_t *wire, size_t len, struct diag *out)
         return;
     }
     char *text = ldns_pkt2str(p);
-    diag_note(out, "%s", text ? text : "");
+    /* Keep the sections; the dig-style footer (time, server, size) means nothing here. */
+    for (char *line = text, *next; line && *line; line = next) {
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
+        if (strncmp(line, ";; WHEN:", 8) && strncmp(line, ";; Query time", 13) &&
+            strncmp(line, ";; SERVER:", 10) && strncmp(line, ";; MSG SIZE", 11))
+            diag_note(out, "%s", line);
+    }
     free(text);
     ldns_pkt_free(p);
 }

@@ -45,6 +45,9 @@ static int confine(const char *root, struct diag *d)
 
 static int become(uid_t uid, gid_t gid, bool set_uid, bool set_gid, struct diag *d)
 {
+    /* Already that user (started unprivileged, e.g. by systemd): nothing to drop. */
+    if ((!set_uid || getuid() == uid) && (!set_gid || getgid() == gid) && getuid() != 0)
+        return 0;
     if (set_gid && (setgroups(1, &gid) < 0 || setgid(gid) < 0)) {
         diag_error(d, NULL, 0, 0, "cannot switch to group %u: %s", (unsigned)gid, strerror(errno));
         return -1;
