@@ -47,6 +47,11 @@ void sb_add(struct strbuf *b, const char *s, size_t n)
     b->s[b->len] = '\0';
 }
 
+void sb_puts(struct strbuf *b, const char *s)
+{
+    sb_add(b, s, strlen(s));
+}
+
 void sb_printf(struct strbuf *b, const char *fmt, ...)
 {
     va_list ap;

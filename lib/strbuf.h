@@ -16,6 +16,7 @@ struct strbuf {
 void sb_init(struct strbuf *b);
 void sb_free(struct strbuf *b);
 void sb_add(struct strbuf *b, const char *s, size_t n);
+void sb_puts(struct strbuf *b, const char *s);
 void sb_printf(struct strbuf *b, const char *fmt, ...) F_PRINTF(2, 3);
 /* Appends s as a JSON string, quotes included (RFC 8259 §7). */
 void sb_json_str(struct strbuf *b, const char *s);

@@ -116,9 +116,9 @@ static bool fail(const struct command *cmd, struct strbuf *out, const char *fmt,
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     if (cmd->json) {
-        sb_add(out, "{\"error\": ", 10);
+        sb_puts(out, "{\"error\": ");
         sb_json_str(out, msg);
-        sb_add(out, "}\n", 2);
+        sb_puts(out, "}\n");
     } else {
         sb_printf(out, "%s\n", msg);
     }
@@ -129,9 +129,9 @@ static bool fail(const struct command *cmd, struct strbuf *out, const char *fmt,
 static bool done(const struct command *cmd, struct strbuf *out, const char *msg)
 {
     if (cmd->json) {
-        sb_add(out, "{\"result\": ", 11);
+        sb_puts(out, "{\"result\": ");
         sb_json_str(out, msg);
-        sb_add(out, "}\n", 2);
+        sb_puts(out, "}\n");
     } else {
         sb_printf(out, "%s\n", msg);
     }
@@ -172,7 +172,7 @@ static void status_address(const struct conf_region *r, const struct conf_ip *ip
     if (st && st->last_change_ms)
         sb_json_str(out, changed);
     else
-        sb_add(out, "null", 4);
+        sb_puts(out, "null");
     sb_printf(out, ", \"latency_ms\": %.3f}", st ? st->latency_ms : 0.0);
 }
 
@@ -191,8 +191,8 @@ static void status_region(const struct view *v, unsigned i, struct strbuf *out, 
         if (check)
             sb_json_str(out, check);
         else
-            sb_add(out, "null", 4);
-        sb_add(out, ", \"addresses\": [", 16);
+            sb_puts(out, "null");
+        sb_puts(out, ", \"addresses\": [");
     } else {
         sb_printf(out, "  %s: %s, %s, check %s\n", r->name, drained ? "DRAINED" : "in service",
                   healthy ? "up" : "DOWN", check ? check : "(none)");
@@ -200,7 +200,7 @@ static void status_region(const struct view *v, unsigned i, struct strbuf *out, 
     for (size_t a = 0; a < r->naddresses; a++)
         status_address(r, &r->addresses[a], json, a == 0, out);
     if (json)
-        sb_add(out, "]}", 2);
+        sb_puts(out, "]}");
 }
 
 static long configured_weight(const struct conf_service *s, unsigned r)
@@ -255,20 +255,20 @@ static void status_service(const struct view *v, unsigned si, struct strbuf *out
         first = false;
     }
     if (json)
-        sb_add(out, "]}", 2);
+        sb_puts(out, "]}");
 }
 
 static bool cmd_status(const struct command *cmd, struct strbuf *out)
 {
     const struct view *v = view_current();
-    sb_add(out, cmd->json ? "{\"regions\": [" : "regions:\n", cmd->json ? 13 : 9);
+    sb_puts(out, cmd->json ? "{\"regions\": [" : "regions:\n");
     for (unsigned i = 0; i < v->conf->nregions; i++)
         status_region(v, i, out, cmd->json);
-    sb_add(out, cmd->json ? "], \"services\": [" : "services:\n", cmd->json ? 16 : 10);
+    sb_puts(out, cmd->json ? "], \"services\": [" : "services:\n");
     for (unsigned i = 0; i < v->conf->nservices; i++)
         status_service(v, i, out, cmd->json);
     if (cmd->json)
-        sb_add(out, "]}\n", 3);
+        sb_puts(out, "]}\n");
     return true;
 }
 
@@ -394,7 +394,7 @@ static bool cmd_reload(const struct command *cmd, struct strbuf *out)
 
 static void stats_answers(const struct stats *s, bool json, struct strbuf *out)
 {
-    sb_add(out, json ? ", \"answers\": [" : "answers by service and region:\n", json ? 15 : 31);
+    sb_puts(out, json ? ", \"answers\": [" : "answers by service and region:\n");
     bool first = true;
     for (uint32_t id = 0; id < state_pair_count(); id++) {
         const char *svc, *region;
@@ -409,7 +409,7 @@ static void stats_answers(const struct stats *s, bool json, struct strbuf *out)
         first = false;
     }
     if (json)
-        sb_add(out, "]", 1);
+        sb_puts(out, "]");
 }
 
 static bool cmd_stats(const struct command *cmd, struct strbuf *out)
@@ -439,7 +439,7 @@ static bool cmd_stats(const struct command *cmd, struct strbuf *out)
               (unsigned long)atomic_load(&s->rrl_slipped));
     stats_answers(s, cmd->json, out);
     if (cmd->json)
-        sb_add(out, "}\n", 2);
+        sb_puts(out, "}\n");
     stats_free_total(s);
     return true;
 }
@@ -457,7 +457,7 @@ static bool cmd_explain(const struct command *cmd, struct strbuf *out)
 
 static bool cmd_help(const struct command *cmd, struct strbuf *out)
 {
-    sb_add(out, "commands:\n", 10);
+    sb_puts(out, "commands:\n");
     for (size_t i = 0; i < ARRAY_LEN(specs); i++)
         sb_printf(out, "  %s\n", specs[i].usage);
     return true;

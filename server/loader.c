@@ -6,6 +6,8 @@
 #include "zones/dname.h"
 #include "zones/zonefile.h"
 
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,6 +145,20 @@ static void warn_slow_checks(const struct view *v, const struct zone *z, const s
     }
 }
 
+/* server.user and server.group must exist before start-up binds anything (meridiand -t
+ * says so too). */
+static void check_accounts(const struct config *c, struct diag *d)
+{
+    if (c->server.user && !getpwnam(c->server.user))
+        diag_error(d, c->path, 0, 0,
+                   "server.user: no user \"%s\" on this system; create it or "
+                   "name an existing one",
+                   c->server.user);
+    if (c->server.group && !getgrnam(c->server.group))
+        diag_error(d, c->path, 0, 0, "server.group: no group \"%s\" on this system",
+                   c->server.group);
+}
+
 static void check_timing(const struct view *v, struct diag *d)
 {
     report_checks(v->conf, d);
@@ -161,6 +177,12 @@ struct view *loader_load(const char *path, const struct view *old, bool strict, 
     struct config *c = conf_load(path, d);
     if (!c)
         return NULL;
+    unsigned before = d->errors;
+    check_accounts(c, d);
+    if (d->errors != before) {
+        conf_free(c);
+        return NULL;
+    }
     struct dyn *dyn = dyn_new(c, d);
     if (!dyn) {
         conf_free(c);

@@ -108,8 +108,9 @@ static enum rrl_verdict limited(struct bucket *b, unsigned slip)
     return slip && b->limited % slip == 0 ? RRL_SLIP : RRL_DROP;
 }
 
-enum rrl_verdict rrl_check(struct rrl *r, const struct conf_rrl *cfg, const struct sockaddr *src,
-                           const struct answer_info *info, const uint8_t *resp, uint32_t now)
+enum rrl_verdict rrl_check(struct rrl *r, const struct conf_rrl *cfg, unsigned shares,
+                           const struct sockaddr *src, const struct answer_info *info,
+                           const uint8_t *resp, uint32_t now)
 {
     if (!cfg->rate || !src || (src->sa_family != AF_INET && src->sa_family != AF_INET6))
         return RRL_SEND;
@@ -121,7 +122,8 @@ enum rrl_verdict rrl_check(struct rrl *r, const struct conf_rrl *cfg, const stru
             return RRL_SEND;
     uint64_t key = bucket_key(addr, bits, family, info, resp);
     struct bucket *b = &r->slots[(key >> 32) & (RRL_SLOTS - 1)];
-    int32_t rate = (int32_t)cfg->rate;
+    /* This worker's share, rounded up so a small rate never becomes zero. */
+    int32_t rate = (int32_t)((cfg->rate + shares - 1) / (shares ? shares : 1));
     if (b->key != key) {
         *b = (struct bucket){key, now, rate - 1, 0};
         return RRL_SEND;

@@ -51,7 +51,8 @@ struct worker {
     struct dyn_scratch *ws;
     struct rrl *rrl;
     struct querylog_ring *qlog;
-    uint32_t now; /* monotonic seconds at the batch's arrival, for RRL */
+    unsigned shares; /* workers on this worker's address, which split the RRL rate */
+    uint32_t now;    /* monotonic seconds at the batch's arrival, for RRL */
     struct mmsghdr in[BATCH], out[BATCH];
     struct slot slots[BATCH];
 };
@@ -123,8 +124,8 @@ static void arm_receive(struct worker *w, int n)
 static bool rate_limit(struct worker *w, const struct view *v, struct slot *s,
                        const struct answer_info *info, size_t *len)
 {
-    enum rrl_verdict verdict =
-        rrl_check(w->rrl, &v->conf->rrl, (const struct sockaddr *)&s->peer, info, s->out, w->now);
+    enum rrl_verdict verdict = rrl_check(w->rrl, &v->conf->rrl, w->shares,
+                                         (const struct sockaddr *)&s->peer, info, s->out, w->now);
     if (verdict == RRL_SEND)
         return true;
     if (verdict == RRL_DROP) {
@@ -250,6 +251,7 @@ int udp_start(const struct config *c, unsigned per_address, struct diag *d)
             struct worker *w = worker_new(&c->server.listen[i], c->server.udp_rcvbuf, d);
             if (!w)
                 return -1;
+            w->shares = per_address;
             workers[nworkers++] = w;
             if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
                 diag_error(d, NULL, 0, 0, "cannot start a UDP worker thread");
