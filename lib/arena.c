@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define CHUNK_SIZE (1u << 20)
 
@@ -20,12 +21,14 @@ void arena_init(struct arena *a)
     memset(a, 0, sizeof(*a));
 }
 
+/* Chunks are mapped directly, not malloc'ed: freeing a zone then returns its memory to
+ * the system at once, instead of leaving holes in the heap that keep RSS high. */
 void arena_free(struct arena *a)
 {
     struct arena_chunk *c = a->head;
     while (c) {
         struct arena_chunk *next = c->next;
-        free(c);
+        munmap(c, sizeof(*c) + c->size);
         c = next;
     }
     arena_init(a);
@@ -33,21 +36,40 @@ void arena_free(struct arena *a)
 
 static struct arena_chunk *chunk_new(size_t size)
 {
-    struct arena_chunk *c = malloc(sizeof(*c) + size);
-    if (!c)
+    void *p = mmap(NULL, sizeof(struct arena_chunk) + size, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    if (p == MAP_FAILED)
         return NULL;
+    struct arena_chunk *c = p;
     c->next = NULL;
     c->used = 0;
     c->size = size;
     return c;
 }
 
+static void *take(struct arena *a, size_t n);
+
 void *arena_alloc(struct arena *a, size_t n)
 {
-    n = (n + 7) & ~(size_t)7;
-    if (n == 0)
-        n = 8;
     struct arena_chunk *c = a->head;
+    if (c)
+        c->used = (c->used + 7) & ~(size_t)7;
+    return take(a, n ? n : 1);
+}
+
+void *arena_bytes(struct arena *a, const void *p, size_t n)
+{
+    void *q = take(a, n ? n : 1);
+    if (q && p && n)
+        memcpy(q, p, n);
+    return q;
+}
+
+static void *take(struct arena *a, size_t n)
+{
+    struct arena_chunk *c = a->head;
+    if (c && c->used > c->size)
+        c->used = c->size; /* aligning may step past the end of a full chunk */
     if (!c || c->size - c->used < n) {
         /* A large block gets its own chunk behind the current one, so the current
          * chunk's free tail is not wasted. */
@@ -69,8 +91,7 @@ void *arena_alloc(struct arena *a, size_t n)
     void *p = c->data + c->used;
     c->used += n;
     a->used_bytes += n;
-    memset(p, 0, n);
-    return p;
+    return p; /* fresh mappings are zero-filled, and chunks are never reused */
 }
 
 void *arena_memdup(struct arena *a, const void *p, size_t n)

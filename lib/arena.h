@@ -19,7 +19,11 @@ struct arena {
 void arena_init(struct arena *a);
 void arena_free(struct arena *a);
 
-/* Memory aligned to 8 bytes, zero-filled; NULL (and a->failed set) when out of memory. */
+/* Memory aligned to 8 bytes, zero-filled (never reused); NULL (and a->failed set) when
+ * out of memory. */
 void *arena_alloc(struct arena *a, size_t n) F_WUNUSED;
 void *arena_memdup(struct arena *a, const void *p, size_t n) F_WUNUSED;
+/* n bytes with no alignment, a copy of p unless p is NULL (then zero-filled), for names
+ * and wire data: a million short names would waste megabytes rounding each up to 8. */
+void *arena_bytes(struct arena *a, const void *p, size_t n) F_WUNUSED;
 char *arena_strdup(struct arena *a, const char *s) F_WUNUSED;

@@ -164,11 +164,9 @@ static void check_timing(const struct view *v, struct diag *d)
     report_checks(v->conf, d);
     for (size_t i = 0; i < v->db->nzones; i++) {
         const struct zone *z = v->db->zones[i];
-        for (uint32_t j = 0; j <= z->mask; j++) {
-            const struct node *n = z->slots[j].node;
-            if (n && (n->flags & (NODE_DYNA | NODE_DYNC)))
-                warn_slow_checks(v, z, n, d);
-        }
+        for (size_t j = 0; j < z->nnodes; j++)
+            if (z->nodes[j].flags & (NODE_DYNA | NODE_DYNC))
+                warn_slow_checks(v, z, &z->nodes[j], d);
     }
 }
 

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -66,13 +67,16 @@ bool querylog_enabled(void)
 
 struct querylog_ring *querylog_ring_new(void)
 {
-    struct querylog_ring *r = aligned_alloc(CACHE_LINE, sizeof(*r));
-    if (!r)
+    /* Zeroed pages from the system: a ring costs no memory until lines pass through it,
+     * and stays untouched while the log is off. */
+    void *mem = mmap(NULL, sizeof(struct querylog_ring), PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mem == MAP_FAILED)
         return NULL;
-    memset(r, 0, sizeof(*r));
+    struct querylog_ring *r = mem;
     unsigned i = atomic_fetch_add(&g.nrings, 1);
     if (i >= MAX_RINGS) {
-        free(r);
+        munmap(r, sizeof(*r));
         return NULL;
     }
     g.rings[i] = r;
@@ -294,7 +298,8 @@ void querylog_shutdown(void)
     }
     unsigned n = atomic_exchange(&g.nrings, 0);
     for (unsigned i = 0; i < n && i < MAX_RINGS; i++) {
-        free(g.rings[i]);
+        if (g.rings[i])
+            munmap(g.rings[i], sizeof(*g.rings[i]));
         g.rings[i] = NULL;
     }
     free(g.path);

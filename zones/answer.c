@@ -106,13 +106,14 @@ static bool put_addresses(struct ans *a, const struct node *t)
 
 static void additional(struct ans *a, const struct rrset *s)
 {
-    if (!s->targets)
+    const struct node *const *targets = rrset_targets(s);
+    if (!targets)
         return;
     for (unsigned i = 0; i < s->count; i++) {
-        const struct node *t = s->targets[i];
+        const struct node *t = targets[i];
         bool seen = false;
         for (unsigned j = 0; j < i && !seen; j++)
-            seen = s->targets[j] == t;
+            seen = targets[j] == t;
         if (t && !seen && !(t->flags & NODE_OCCLUDED) && !put_addresses(a, t))
             return; /* optional data: what does not fit is left out, without TC */
     }
@@ -127,8 +128,9 @@ static void referral(struct ans *a, const struct cur *c, const struct node *cut)
         truncate_answer(a);
         return;
     }
+    const struct node *const *targets = rrset_targets(ns);
     for (unsigned i = 0; i < ns->count; i++) {
-        const struct node *t = ns->targets ? ns->targets[i] : NULL;
+        const struct node *t = targets[i];
         if (!t || !put_addresses(a, t)) {
             /* RFC 9471 §3: glue below the cut is required; the client must retry on TCP. */
             if (t && dname_is_sub(t->name, t->namelen, cut->name, cut->namelen))
@@ -338,8 +340,9 @@ static void resolve(struct ans *a, const struct cur *c)
     const struct zone *z = a->zone;
     const struct node *n = zone_find_node(z, c->name, c->len);
     if (n) {
-        if (n->stop)
-            stopped(a, c, n->stop);
+        const struct node *stop = node_stop(z, n);
+        if (stop)
+            stopped(a, c, stop);
         else if ((n->flags & NODE_CUT) && a->q.qtype != TYPE_DS)
             referral(a, c, n); /* DS lives on the parent side of the cut (RFC 4035 §3.1.4.1) */
         else
@@ -353,14 +356,15 @@ static void resolve(struct ans *a, const struct cur *c)
         if (n)
             break;
     }
-    if (n->stop)
-        stopped(a, c, n->stop);
+    const struct node *stop = node_stop(z, n), *wild;
+    if (stop)
+        stopped(a, c, stop);
     else if (n->flags & NODE_CUT)
         referral(a, c, n);
     else if (n->flags & NODE_DNAME)
         dname(a, c, n);
-    else if (n->wildcard)
-        answer_node(a, c, n->wildcard, owner_at(c, c->labels)); /* RFC 4592 §3.3.1 */
+    else if ((wild = node_wildcard(z, n)))
+        answer_node(a, c, wild, owner_at(c, c->labels)); /* RFC 4592 §3.3.1 */
     else
         negative(a, c, RCODE_NXDOMAIN);
 }

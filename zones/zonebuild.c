@@ -20,6 +20,7 @@ struct brec {
 };
 
 struct bnode {
+    struct bnode *made_next; /* creation order: walking it reads memory in sequence */
     uint8_t *name;
     uint8_t namelen, labels;
     bool stop_done;
@@ -40,6 +41,9 @@ struct zone_builder {
     uint32_t mask;
     size_t nnodes, nrecords;
     struct bnode *apex;
+    struct bnode *last_parent;
+    struct bnode *made, *made_tail; /* every node, in creation order */
+    unsigned most_recs;             /* records of the busiest node */
 };
 
 /* ---- the build-time name table ---------------------------------------------------- */
@@ -92,7 +96,7 @@ static struct bnode *node_get(struct zone_builder *b, const uint8_t *name, size_
     if (*slot)
         return *slot;
     struct bnode *n = arena_alloc(&b->tmp, sizeof(*n));
-    uint8_t *copy = arena_memdup(&b->z->arena, name, len);
+    uint8_t *copy = arena_bytes(&b->z->arena, name, len);
     if (!n || !copy)
         return NULL;
     n->name = copy;
@@ -101,10 +105,23 @@ static struct bnode *node_get(struct zone_builder *b, const uint8_t *name, size_
     n->hash = hash;
     *slot = n;
     b->nnodes++;
+    if (b->made_tail)
+        b->made_tail->made_next = n;
+    else
+        b->made = n;
+    b->made_tail = n;
     if (len > b->z->namelen) {
-        n->parent = node_get(b, name + name[0] + 1, len - name[0] - 1);
+        /* Records come in file order, so the parent is nearly always the last one's. */
+        const uint8_t *pname = name + name[0] + 1;
+        size_t plen = len - name[0] - 1u;
+        struct bnode *last = b->last_parent;
+        if (last && last->namelen == plen && memcmp(last->name, pname, plen) == 0)
+            n->parent = last;
+        else
+            n->parent = node_get(b, pname, plen);
         if (!n->parent)
             return NULL;
+        b->last_parent = n->parent;
     }
     if (b->nnodes * 2 > b->mask && !table_grow(b))
         return NULL;
@@ -150,6 +167,14 @@ fail:
 const char *zb_file(struct zone_builder *b, const char *path)
 {
     return arena_strdup(&b->z->arena, path);
+}
+
+void zb_expect(struct zone_builder *b, size_t records)
+{
+    /* Growing a table of a million names doubling by doubling costs a second rehash. */
+    while ((size_t)b->mask + 1 < records * 2 && (b->mask + 1) < (1u << 30))
+        if (!table_grow(b))
+            return;
 }
 
 size_t zb_count(const struct zone_builder *b)
@@ -225,7 +250,8 @@ void zb_add(struct zone_builder *b, const uint8_t *owner, size_t ownerlen, uint1
     memcpy(r->rdata, rdata, rdlen);
     r->next = n->recs;
     n->recs = r;
-    n->nrecs++;
+    if (++n->nrecs > b->most_recs)
+        b->most_recs = n->nrecs;
     b->nrecords++;
 }
 
@@ -253,6 +279,8 @@ static size_t node_records(struct bnode *n, struct brec **out)
     size_t k = 0;
     for (struct brec *r = n->recs; r; r = r->next)
         out[k++] = r;
+    if (k < 2)
+        return k;
     qsort(out, k, sizeof(*out), rec_cmp);
     size_t m = 0;
     for (size_t i = 0; i < k; i++) {
@@ -290,7 +318,12 @@ static void check_exclusive(struct zone_builder *b, struct bnode *n, struct brec
         other_than_cname |= !type_ok_beside_cname(t);
         other_than_dync |= t != TYPE_DYNC;
     }
-    char nm[DNAME_TEXTMAX];
+    bool bad = counts[0] > 1 || counts[1] > 1 || counts[2] > 1 || counts[3] > 1 ||
+               (counts[0] && other_than_cname) || (counts[1] && other_than_dync) ||
+               (counts[2] && addr);
+    if (!bad)
+        return;
+    char nm[DNAME_TEXTMAX]; /* only now: printing a million names costs more than loading */
     node_name(n, nm, sizeof(nm));
     const struct brec *at = r[k - 1];
     static const char *const what[4] = {"CNAME", "DYNC", "DYNA", "DNAME"};
@@ -335,14 +368,17 @@ static void put32(uint8_t *p, uint32_t v)
 
 /* Lays out records r[0..k) of one type as an RRset. */
 static bool rrset_fill(struct zone_builder *b, struct rrset *s, struct brec **r, size_t k,
-                       const char *nm)
+                       const struct bnode *n)
 {
+    char nm[DNAME_TEXTMAX];
     size_t len = 0, mixed = 0;
     for (size_t i = 0; i < k; i++) {
         len += 10 + r[i]->rdlen;
         if (!mixed && r[i]->ttl != r[0]->ttl)
             mixed = i;
     }
+    if (mixed || len > 65535 || k > 65535)
+        node_name(n, nm, sizeof(nm));
     if (mixed)
         diag_warn(b->d, r[mixed]->file, r[mixed]->line, 0,
                   "%s: records of one RRset have different TTLs; all get %u (RFC 2181 §5.2)", nm,
@@ -351,7 +387,9 @@ static bool rrset_fill(struct zone_builder *b, struct rrset *s, struct brec **r,
         diag_error(b->d, r[0]->file, r[0]->line, 0, "%s: the RRset is larger than 64 KiB", nm);
         return false;
     }
-    uint8_t *w = arena_alloc(&b->z->arena, len);
+    /* NS, MX and SRV keep their targets right behind the wire (zonedb.h). */
+    size_t extra = rrset_has_targets(r[0]->type) ? 8 + k * sizeof(struct node *) : 0;
+    uint8_t *w = arena_bytes(&b->z->arena, NULL, len + extra);
     if (!w)
         return false;
     s->type = r[0]->type;
@@ -394,13 +432,12 @@ static void node_set_flags(struct zone_builder *b, struct bnode *n, struct node 
     }
 }
 
-static bool node_build(struct zone_builder *b, struct bnode *n, struct brec **scratch)
+static bool node_build(struct zone_builder *b, struct bnode *n, struct node *out,
+                       struct brec **scratch)
 {
-    struct node *out = arena_alloc(&b->z->arena, sizeof(*out));
-    if (!out)
-        return false;
     n->out = out;
     out->name = n->name;
+    out->parent = NODE_NONE;
     out->namelen = n->namelen;
     out->labels = n->labels;
     out->flags = n == b->apex ? NODE_APEX : 0;
@@ -413,15 +450,13 @@ static bool node_build(struct zone_builder *b, struct bnode *n, struct brec **sc
     struct rrset *sets = nsets ? arena_alloc(&b->z->arena, nsets * sizeof(*sets)) : NULL;
     if (nsets && !sets)
         return false;
-    char nm[DNAME_TEXTMAX];
-    node_name(n, nm, sizeof(nm));
     size_t s = 0;
     for (size_t i = 0, j; i < k; i = j) {
         for (j = i; j < k && scratch[j]->type == scratch[i]->type; j++)
             ;
         if (scratch[i]->type == TYPE_DYNA || scratch[i]->type == TYPE_DYNC)
             continue;
-        if (!rrset_fill(b, &sets[s++], scratch + i, j - i, nm))
+        if (!rrset_fill(b, &sets[s++], scratch + i, j - i, n))
             return false;
     }
     out->rrsets = sets;
@@ -436,19 +471,16 @@ static bool is_wildcard(const struct bnode *n)
     return n->name[0] == 1 && n->name[1] == '*';
 }
 
-/* RFC 1034 §4.3.2 step 3b and RFC 6672 §3.3: the highest cut or DNAME above n. */
-static void link_stop(struct bnode *n)
+/* RFC 1034 §4.3.2 step 3b and RFC 6672 §3.3: a node below a cut or a DNAME is never
+ * answered from directly; node_stop finds which ancestor stops the descent. */
+static void link_occluded(struct bnode *n)
 {
     if (n->stop_done || !n->parent)
         return;
     n->stop_done = true;
     struct bnode *p = n->parent;
-    link_stop(p);
-    if (p->out->stop)
-        n->out->stop = p->out->stop;
-    else if (p->out->flags & (NODE_CUT | NODE_DNAME))
-        n->out->stop = p->out;
-    if (n->out->stop)
+    link_occluded(p);
+    if ((p->out->flags & (NODE_OCCLUDED | NODE_CUT | NODE_DNAME)))
         n->out->flags |= NODE_OCCLUDED;
 }
 
@@ -468,42 +500,36 @@ static int target_offset(uint16_t type)
     }
 }
 
-static bool link_targets(struct zone_builder *b, struct rrset *s)
+static void link_targets(struct zone_builder *b, const struct rrset *s)
 {
     int off = target_offset(s->type);
     if (off < 0)
-        return true;
-    const struct node **t = arena_alloc(&b->z->arena, s->count * sizeof(*t));
-    if (!t)
-        return false;
+        return;
+    const struct node **t = (const struct node **)rrset_targets(s);
     const uint8_t *w = s->wire;
     for (unsigned i = 0; i < s->count; i++) {
         uint16_t rdlen = (uint16_t)(w[8] << 8 | w[9]);
         uint8_t name[DNAME_MAX + 1];
         size_t pos = 10 + (size_t)off;
-        if (dname_unpack(w, 10 + rdlen, &pos, name) > 0) {
-            struct bnode *tn = table_find(b, name, dname_len(name));
-            t[i] = tn ? tn->out : NULL;
-        }
+        struct bnode *tn = NULL;
+        if (dname_unpack(w, 10 + rdlen, &pos, name) > 0)
+            tn = table_find(b, name, dname_len(name));
+        t[i] = tn ? tn->out : NULL;
         w += 10 + rdlen;
     }
-    s->targets = t;
-    return true;
 }
 
-static bool link_node(struct zone_builder *b, struct bnode *n)
+static void link_node(struct zone_builder *b, struct bnode *n)
 {
     struct node *out = n->out;
     if (n->parent) {
-        out->parent = n->parent->out;
+        out->parent = (uint32_t)(n->parent->out - b->z->nodes);
         if (is_wildcard(n))
-            n->parent->out->wildcard = out;
+            n->parent->out->flags |= NODE_WILDCARD;
     }
-    link_stop(n);
+    link_occluded(n);
     for (unsigned i = 0; i < out->nrrsets; i++)
-        if (!link_targets(b, (struct rrset *)&out->rrsets[i]))
-            return false;
-    return true;
+        link_targets(b, &out->rrsets[i]);
 }
 
 /* ---- the finished zone --------------------------------------------------------------- */
@@ -553,22 +579,17 @@ static void check_soa_placement(struct zone_builder *b, struct bnode *n)
 static bool build_final_table(struct zone_builder *b)
 {
     struct zone *z = b->z;
-    uint32_t size = 16;
-    while (size < b->nnodes * 2)
-        size *= 2;
+    uint32_t size = (uint32_t)(b->nnodes + b->nnodes / 2 + 16); /* two thirds full at most */
     z->slots = arena_alloc(&z->arena, size * sizeof(*z->slots));
     if (!z->slots)
         return false;
-    z->mask = size - 1;
-    for (uint32_t i = 0; i <= b->mask; i++) {
-        struct bnode *n = b->slots[i];
-        if (!n)
-            continue;
-        uint32_t j = n->hash & z->mask;
+    z->nslots = size;
+    for (struct bnode *n = b->made; n; n = n->made_next) {
+        uint32_t j = (uint32_t)(((uint64_t)n->hash * size) >> 32);
         while (z->slots[j].node)
-            j = (j + 1) & z->mask;
+            j = j + 1 < size ? j + 1 : 0;
         z->slots[j].hash = n->hash;
-        z->slots[j].node = n->out;
+        z->slots[j].node = (uint32_t)(n->out - z->nodes) + 1;
     }
     z->nnodes = b->nnodes;
     z->nrecords = b->nrecords;
@@ -577,23 +598,22 @@ static bool build_final_table(struct zone_builder *b)
 
 static bool build_nodes(struct zone_builder *b)
 {
-    size_t most = 0;
-    for (uint32_t i = 0; i <= b->mask; i++)
-        if (b->slots[i] && b->slots[i]->nrecs > most)
-            most = b->slots[i]->nrecs;
-    struct brec **scratch = malloc((most + 1) * sizeof(*scratch));
-    if (!scratch)
+    struct brec **scratch = malloc((b->most_recs + 1u) * sizeof(*scratch));
+    struct node *nodes = arena_alloc(&b->z->arena, (b->nnodes + 1) * sizeof(*nodes));
+    if (!scratch || !nodes) {
+        free(scratch);
         return false;
+    }
+    b->z->nodes = nodes;
     bool ok = true;
-    for (uint32_t i = 0; ok && i <= b->mask; i++)
-        if (b->slots[i])
-            ok = node_build(b, b->slots[i], scratch);
+    size_t i = 0;
+    for (struct bnode *n = b->made; ok && n; n = n->made_next)
+        ok = node_build(b, n, &nodes[i++], scratch);
     free(scratch);
-    for (uint32_t i = 0; ok && i <= b->mask; i++)
-        if (b->slots[i]) {
-            ok = link_node(b, b->slots[i]);
-            check_soa_placement(b, b->slots[i]);
-        }
+    for (struct bnode *n = b->made; ok && n; n = n->made_next) {
+        link_node(b, n);
+        check_soa_placement(b, n);
+    }
     return ok;
 }
 

@@ -24,6 +24,9 @@ void zb_add(struct zone_builder *b, const uint8_t *owner, size_t ownerlen, uint1
 /* Interns a file name for the life of the build, for messages. */
 const char *zb_file(struct zone_builder *b, const char *path);
 
+/* Sizes the name table for about this many records (a hint from the file size). */
+void zb_expect(struct zone_builder *b, size_t records);
+
 /* Number of records accepted so far. */
 size_t zb_count(const struct zone_builder *b);
 

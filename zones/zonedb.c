@@ -10,13 +10,50 @@
 const struct node *zone_find_node(const struct zone *z, const uint8_t *name, size_t len)
 {
     uint32_t h = dname_hash(name, len);
-    for (uint32_t i = h & z->mask;; i = (i + 1) & z->mask) {
+    for (uint32_t i = (uint32_t)(((uint64_t)h * z->nslots) >> 32);;
+         i = i + 1 < z->nslots ? i + 1 : 0) {
         const struct zslot *s = &z->slots[i];
         if (!s->node)
             return NULL;
-        if (s->hash == h && s->node->namelen == len && memcmp(s->node->name, name, len) == 0)
-            return s->node;
+        const struct node *n = &z->nodes[s->node - 1];
+        if (s->hash == h && n->namelen == len && memcmp(n->name, name, len) == 0)
+            return n;
     }
+}
+
+const struct node *node_wildcard(const struct zone *z, const struct node *n)
+{
+    if (!(n->flags & NODE_WILDCARD))
+        return NULL;
+    uint8_t name[DNAME_MAX + 2];
+    name[0] = 1;
+    name[1] = '*';
+    memcpy(name + 2, n->name, n->namelen);
+    return zone_find_node(z, name, n->namelen + 2u);
+}
+
+const struct node *node_stop(const struct zone *z, const struct node *n)
+{
+    if (!(n->flags & NODE_OCCLUDED))
+        return NULL;
+    const struct node *stop = NULL;
+    for (const struct node *p = node_parent(z, n); p; p = node_parent(z, p))
+        if ((p->flags & NODE_CUT) || (p->flags & NODE_DNAME))
+            stop = p; /* keep climbing: the highest one wins */
+    return stop;
+}
+
+bool rrset_has_targets(uint16_t type)
+{
+    return type == 2 || type == 15 || type == 33; /* NS, MX, SRV */
+}
+
+const struct node *const *rrset_targets(const struct rrset *s)
+{
+    if (!rrset_has_targets(s->type))
+        return NULL;
+    uintptr_t end = (uintptr_t)(s->wire + s->len);
+    return (const struct node *const *)((end + 7) & ~(uintptr_t)7);
 }
 
 const struct rrset *node_rrset(const struct node *n, uint16_t type)

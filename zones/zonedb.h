@@ -18,16 +18,15 @@
 #define TYPE_DYNC 65282
 
 /* One RRset, ready to copy into a response: count records, each laid out as
- * type(2) class(2) ttl(4) rdlength(2) rdata — everything but the owner name. */
+ * type(2) class(2) ttl(4) rdlength(2) rdata — everything but the owner name.  For NS, MX
+ * and SRV the wire is followed (8-byte aligned) by the in-zone node each record's target
+ * names, or NULL: found at load so additional-section processing needs no lookup. */
 struct rrset {
     uint16_t type;
     uint16_t count;
     uint32_t ttl;
     uint32_t len;
     const uint8_t *wire;
-    /* NS, MX, SRV: for each record, the in-zone node its target names, or NULL.  Found at
-     * load so that additional-section processing needs no lookup per query. */
-    const struct node **targets;
 };
 
 enum node_flag {
@@ -38,24 +37,23 @@ enum node_flag {
     NODE_DYNA = 1 << 4,     /* A/AAAA come from service dyn_service */
     NODE_DYNC = 1 << 5,     /* a CNAME comes from service dyn_service */
     NODE_OCCLUDED = 1 << 6, /* below a cut or a DNAME: never answered from directly */
+    NODE_WILDCARD = 1 << 7, /* has a child "*" (RFC 4592) */
 };
 
+#define NODE_NONE UINT32_MAX
+
 /* A name that exists in the zone: one with records, or an empty non-terminal
- * (RFC 4592 §2.2.2) with none. */
+ * (RFC 4592 §2.2.2) with none.  32 bytes: a million-name zone is mostly these. */
 struct node {
-    const uint8_t *name; /* lower-case wire */
-    uint8_t namelen;
-    uint8_t labels; /* not counting the root */
+    const uint8_t *name;        /* lower-case wire */
+    const struct rrset *rrsets; /* ordered by type */
+    uint32_t parent;            /* index in the zone's nodes; NODE_NONE at the apex */
+    uint32_t dyn_ttl;           /* DYNA/DYNC: the record's TTL */
     uint16_t flags;
     uint16_t nrrsets;
-    uint16_t dyn_service;        /* DYNA/DYNC: index into the config's services */
-    uint32_t dyn_ttl;            /* DYNA/DYNC: the record's TTL */
-    const struct node *parent;   /* NULL at the apex */
-    const struct node *wildcard; /* the child "*", or NULL */
-    /* The highest ancestor strictly above this node (the apex counts for DNAME, not for
-     * NS) that holds a cut or a DNAME: where RFC 1034 §4.3.2 step 3 stops descending. */
-    const struct node *stop;
-    const struct rrset *rrsets; /* ordered by type */
+    uint16_t dyn_service; /* DYNA/DYNC: index into the config's services */
+    uint8_t namelen;
+    uint8_t labels; /* not counting the root */
 };
 
 struct zone {
@@ -65,15 +63,17 @@ struct zone {
     const struct rrset *soa;
     uint32_t neg_ttl; /* RFC 2308 §5: min(SOA TTL, SOA MINIMUM) */
     uint32_t serial;
+    const struct node *nodes; /* every node, apex first */
     size_t nnodes, nrecords;
     const char *file;
-    /* Open addressing, linear probing; a slot holds the node's hash beside the pointer
-     * so most misses cost no name comparison. */
+    /* Open addressing, linear probing; a slot holds the node's hash beside its index + 1
+     * (0: empty), so most misses cost no name comparison.  nslots need not be a power of
+     * two: the first slot is (hash × nslots) >> 32, and the table is about 70% full. */
     struct zslot {
         uint32_t hash;
-        const struct node *node;
+        uint32_t node;
     } * slots;
-    uint32_t mask;
+    uint32_t nslots;
     atomic_int refs; /* zonedbs holding this zone; changed only by the reloading thread */
     struct arena arena;
 };
@@ -116,3 +116,21 @@ const struct zone *zonedb_find_zone(const struct zonedb *db, const uint8_t *qnam
 /* The zone's node for name, or NULL. */
 const struct node *zone_find_node(const struct zone *z, const uint8_t *name, size_t len);
 const struct rrset *node_rrset(const struct node *n, uint16_t type);
+
+/* The node's parent, or NULL at the apex. */
+static inline const struct node *node_parent(const struct zone *z, const struct node *n)
+{
+    return n->parent == NODE_NONE ? NULL : &z->nodes[n->parent];
+}
+
+/* The wildcard "*" child of n, or NULL (RFC 4592 §2.1.1). */
+const struct node *node_wildcard(const struct zone *z, const struct node *n);
+
+/* RFC 1034 §4.3.2 step 3b and RFC 6672 §3.3: the highest ancestor above n that holds a
+ * cut (the apex does not count) or a DNAME (the apex does), or NULL. */
+const struct node *node_stop(const struct zone *z, const struct node *n);
+
+/* For NS, MX and SRV: the in-zone node of each record's target (NULL when out of zone);
+ * NULL for other types. */
+const struct node *const *rrset_targets(const struct rrset *s);
+bool rrset_has_targets(uint16_t type);

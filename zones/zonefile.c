@@ -593,6 +593,8 @@ static int read_source(struct reader *r, struct source *s)
         return -1;
     }
     s->line = 1;
+    if (s->depth == 0)
+        zb_expect(r->zb, s->len / 24); /* a typical record line is 20-30 bytes */
     unsigned errors = r->d->errors;
     int rc;
     while ((rc = next_entry(r, s)) != 0) {

@@ -201,7 +201,7 @@ START_TEST(empty_non_terminals_and_wildcards)
     ck_assert_ptr_nonnull(find(z, "c.example.com."));
     const struct node *w = find(z, "w.example.com.");
     ck_assert_ptr_nonnull(w);
-    ck_assert_ptr_eq(w->wildcard, find(z, "*.w.example.com."));
+    ck_assert_ptr_eq(node_wildcard(z, w), find(z, "*.w.example.com."));
     diag_free(&d);
     zone_release(z);
 }
@@ -217,12 +217,13 @@ START_TEST(delegation_structure)
     const struct node *sub = find(z, "sub.example.com.");
     ck_assert(sub->flags & NODE_CUT);
     ck_assert(!(z->apex->flags & NODE_CUT));
-    ck_assert_ptr_eq(find(z, "ns.sub.example.com.")->stop, sub);
-    ck_assert_ptr_eq(find(z, "deep.x.sub.example.com.")->stop, sub);
+    ck_assert_ptr_eq(node_stop(z, find(z, "ns.sub.example.com.")), sub);
+    ck_assert_ptr_eq(node_stop(z, find(z, "deep.x.sub.example.com.")), sub);
+    ck_assert_ptr_null(node_stop(z, sub));
     const struct rrset *ns = node_rrset(sub, 2);
-    ck_assert_ptr_eq(ns->targets[0], find(z, "ns.sub.example.com."));
+    ck_assert_ptr_eq(rrset_targets(ns)[0], find(z, "ns.sub.example.com."));
     const struct rrset *mx = node_rrset(find(z, "mx.example.com."), 15);
-    ck_assert_ptr_eq(mx->targets[0], find(z, "ns1.example.com."));
+    ck_assert_ptr_eq(rrset_targets(mx)[0], find(z, "ns1.example.com."));
     diag_free(&d);
     zone_release(z);
 }
