@@ -193,7 +193,10 @@ static int start_listeners(const struct config *c)
     /* The control socket first: it refuses to start beside a live server.  Then TCP,
      * which binds without SO_REUSEPORT, so a second server on the same address is
      * refused before it could share our UDP port. */
-    int rc = control_start(d0.base, c, &d);
+    /* Log lines queue from the first answer; the file is opened after dropping root. */
+    int rc = querylog_configure(c->server.query_log, &d);
+    if (rc == 0)
+        rc = control_start(d0.base, c, &d);
     if (rc == 0)
         rc = metrics_start(d0.base, c, &d);
     if (rc == 0)
@@ -204,7 +207,7 @@ static int start_listeners(const struct config *c)
     if (rc == 0)
         rc = privilege_drop(c, &d);
     if (rc == 0)
-        rc = querylog_configure(c->server.query_log, &d); /* opened as the dropped user */
+        rc = querylog_start(&d); /* opened as the dropped user */
     log_lines(d.text);
     diag_free(&d);
     return rc;

@@ -55,9 +55,10 @@ static struct {
     _Atomic unsigned nrings;
     pthread_mutex_t lock; /* path and thread start/stop: main loop and writer only */
     char *path;
-    bool running;
+    bool running, may_write;
     pthread_t thread;
     int fd;
+    _Atomic uint64_t unwritten; /* lines taken from rings that the file would not take */
 } g = {.lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1};
 
 bool querylog_enabled(void)
@@ -140,7 +141,7 @@ void querylog_push(struct querylog_ring *r, const uint8_t *resp, const struct so
 
 uint64_t querylog_dropped(void)
 {
-    uint64_t n = 0;
+    uint64_t n = atomic_load(&g.unwritten);
     unsigned count = atomic_load(&g.nrings);
     for (unsigned i = 0; i < count && i < MAX_RINGS; i++)
         if (g.rings[i])
@@ -191,14 +192,26 @@ static size_t format(const struct entry *e, char *out, size_t size)
     return w < 0 ? 0 : (size_t)w < size ? (size_t)w : size - 1;
 }
 
+static uint64_t count_lines(const char *buf, size_t len)
+{
+    uint64_t n = 0;
+    for (const char *p = buf; (p = memchr(p, '\n', len - (size_t)(p - buf))); p++)
+        n++;
+    return n;
+}
+
+/* The file is non-blocking: a FIFO nobody drains, or a full disk, loses lines (counted)
+ * and never holds up the writer, so shutdown is never held up either. */
 static void write_all(int fd, const char *buf, size_t len)
 {
-    while (len && fd >= 0) {
-        ssize_t w = write(fd, buf, len);
+    while (len) {
+        ssize_t w = fd >= 0 ? write(fd, buf, len) : -1;
         if (w < 0 && errno == EINTR)
             continue;
-        if (w <= 0)
-            return; /* a full disk loses lines, it never stops answers */
+        if (w <= 0) {
+            atomic_fetch_add(&g.unwritten, count_lines(buf, len));
+            return;
+        }
         buf += w;
         len -= (size_t)w;
     }
@@ -209,7 +222,7 @@ static void open_file(void)
     if (g.fd >= 0)
         close(g.fd);
     pthread_mutex_lock(&g.lock);
-    g.fd = g.path ? open(g.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640) : -1;
+    g.fd = g.path ? open(g.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NONBLOCK, 0640) : -1;
     if (g.path && g.fd < 0)
         log_err("query log: cannot open %s: %s", g.path, strerror(errno));
     pthread_mutex_unlock(&g.lock);
@@ -260,6 +273,23 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
+static int start_writer(struct diag *d)
+{
+    atomic_store(&g.stop, false);
+    if (pthread_create(&g.thread, NULL, writer_main, NULL) != 0) {
+        diag_error(d, NULL, 0, 0, "query log: cannot start its writer thread");
+        return -1;
+    }
+    g.running = true;
+    return 0;
+}
+
+int querylog_start(struct diag *d)
+{
+    g.may_write = true;
+    return g.path && !g.running ? start_writer(d) : 0;
+}
+
 int querylog_configure(const char *path, struct diag *d)
 {
     pthread_mutex_lock(&g.lock);
@@ -271,16 +301,9 @@ int querylog_configure(const char *path, struct diag *d)
     pthread_mutex_unlock(&g.lock);
     if (!same)
         atomic_store(&g.reopen, true);
-    if (path && !g.running) {
-        atomic_store(&g.stop, false);
-        if (pthread_create(&g.thread, NULL, writer_main, NULL) != 0) {
-            diag_error(d, NULL, 0, 0, "query log: cannot start its writer thread");
-            return -1;
-        }
-        g.running = true;
-    }
+    /* Lines queue from now on; the file waits for querylog_start (after dropping root). */
     atomic_store(&g.enabled, path != NULL);
-    return 0;
+    return path && !g.running && g.may_write ? start_writer(d) : 0;
 }
 
 void querylog_reopen(void)
@@ -293,7 +316,14 @@ void querylog_shutdown(void)
     atomic_store(&g.enabled, false);
     if (g.running) {
         atomic_store(&g.stop, true);
-        pthread_join(g.thread, NULL);
+        struct timespec deadline;
+        clock_gettime(CLOCK_REALTIME, &deadline);
+        deadline.tv_sec += 5;
+        /* A writer stuck in the kernel (a hung network mount) must not hold up exit. */
+        if (pthread_timedjoin_np(g.thread, NULL, &deadline) != 0) {
+            log_err("query log: the writer did not finish within 5 s; leaving it");
+            return;
+        }
         g.running = false;
     }
     unsigned n = atomic_exchange(&g.nrings, 0);

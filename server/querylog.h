@@ -24,9 +24,13 @@ void querylog_push(struct querylog_ring *r, const uint8_t *resp, const struct so
 /* Whether lines are being logged at all (one relaxed load). */
 bool querylog_enabled(void);
 
-/* Starts the writer on path (NULL: logging off).  Called again after a reload with the
- * new path.  -1 with the reason in d. */
+/* Logs to path from now on (NULL: logging off); called again after a reload with the new
+ * path.  Lines queue in the rings until querylog_start has let the writer open the file.
+ * -1 with the reason in d. */
 int querylog_configure(const char *path, struct diag *d) F_WUNUSED;
+
+/* Lets the writer thread open the file and write: call once privileges are dropped. */
+int querylog_start(struct diag *d) F_WUNUSED;
 
 /* Closes and reopens the file at its path, after logrotate moved it (SIGUSR1). */
 void querylog_reopen(void);
