@@ -177,8 +177,12 @@ static bool dyn_build(struct dyn *d, const struct config *c, struct diag *diag)
 {
     d->regions = arena_alloc(&d->arena, (c->nregions + 1) * sizeof(*d->regions));
     d->services = arena_alloc(&d->arena, (c->nservices + 1) * sizeof(*d->services));
-    if (!d->regions || !d->services)
+    uint16_t *all = arena_alloc(&d->arena, (c->nregions + 1) * sizeof(*all));
+    if (!d->regions || !d->services || !all)
         return false;
+    for (size_t i = 0; i < c->nregions; i++)
+        all[i] = (uint16_t)i;
+    d->all = (struct dyn_choice){(unsigned)c->nregions, all, NULL, "all regions"};
     for (size_t i = 0; i < c->nregions; i++)
         if (!region_build(d, &d->regions[d->nregions++], c, &c->regions[i]))
             return false;
@@ -197,6 +201,15 @@ struct dyn *dyn_new(const struct config *c, struct diag *diag)
     d->id = atomic_fetch_add(&next_id, 1);
     d->conf = c;
     unsigned errors = diag->errors;
+    /* Regions and services are counted in 16 bits on the query path. */
+    if (c->nregions > UINT16_MAX || c->nservices > UINT16_MAX) {
+        diag_error(diag, c->path, 0, 0,
+                   "more than %u regions or services; that many cannot be "
+                   "told apart",
+                   UINT16_MAX);
+        dyn_free(d);
+        return NULL;
+    }
     if (c->geoip.ndatabases && !(d->geodb = geodb_open(&c->geoip, diag))) {
         dyn_free(d);
         return NULL;

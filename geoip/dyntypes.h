@@ -77,6 +77,7 @@ struct dyn {
     const struct config *conf;
     struct dyn_region *regions;
     unsigned nregions;
+    struct dyn_choice all; /* every region in config order: nearest's default candidates */
     struct dyn_service *services;
     unsigned nservices;
     struct geodb *geodb;

@@ -144,25 +144,10 @@ static double arc(double lat1, double lon1, double lat2, double lon2)
     return 2 * asin(sqrt(h < 1 ? h : 1));
 }
 
-static const struct dyn_choice *candidates(const struct dyn *d, const struct dyn_service *s,
-                                           struct dyn_choice *all, uint16_t *buf)
-{
-    if (s->set.n)
-        return &s->set;
-    for (unsigned i = 0; i < d->nregions; i++)
-        buf[i] = (uint16_t)i;
-    all->n = d->nregions;
-    all->regions = buf;
-    all->weights = NULL;
-    return all;
-}
-
 static int nearest(const struct dyn *d, const struct dyn_service *s, const struct place *p,
                    bool dync, enum pass pass)
 {
-    struct dyn_choice all;
-    uint16_t buf[1024];
-    const struct dyn_choice *c = candidates(d, s, &all, buf);
+    const struct dyn_choice *c = s->set.n ? &s->set : &d->all;
     if (!p->has_coords)
         return ordered(d, s, c, dync, pass); /* nowhere to measure from: configured order */
     double lat = p->lat * M_PI / 180, lon = p->lon * M_PI / 180, best = 10;

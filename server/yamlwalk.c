@@ -437,6 +437,17 @@ static void read_field(struct yw *w, const struct yw_field *f, yaml_node_t *v, v
     }
 }
 
+/* Whether key i repeats an earlier key of the same mapping (reported by yw_open). */
+static bool repeated_key(struct yw *w, const yaml_node_t *map, size_t i, const char *key)
+{
+    for (size_t e = 0; e < i; e++) {
+        const char *earlier = yw_text(yw_key(w, map, e));
+        if (earlier && strcmp(earlier, key) == 0)
+            return true;
+    }
+    return false;
+}
+
 void yw_fields(struct yw *w, const yaml_node_t *map, const char *what,
                const struct yw_field *fields, size_t n, void *obj)
 {
@@ -446,8 +457,10 @@ void yw_fields(struct yw *w, const yaml_node_t *map, const char *what,
         yaml_node_t *k = yw_key(w, map, i);
         const char *key = yw_text(k);
         size_t j = 0;
-        if (!key)
-            continue; /* reported by yw_open */
+        /* A repeated key is an error already; reading it twice would fill twice what
+         * was sized for one. */
+        if (!key || repeated_key(w, map, i, key))
+            continue;
         while (j < n && strcmp(fields[j].key, key))
             j++;
         if (j < n)

@@ -207,6 +207,10 @@ int dname_from_text(const char *t, size_t len, const uint8_t *origin, uint8_t *o
         }
         out[lab] = (uint8_t)(n - lab - 1);
         if (i < len && ++i == len) { /* trailing dot: absolute */
+            if (n + 1 > DNAME_MAX) {
+                *why = "name longer than 255 bytes";
+                return -1;
+            }
             out[n++] = 0;
             return (int)n;
         }

@@ -65,6 +65,8 @@ static bool name_at_equals(const struct response *r, size_t p, const uint8_t *su
 {
     const uint8_t *b = r->buf;
     for (unsigned hops = 0; hops < 32;) {
+        if (p >= r->len)
+            return false; /* only what this response wrote counts */
         uint8_t l = b[p];
         if ((l & 0xC0) == 0xC0) {
             p = (size_t)(l & 0x3F) << 8 | b[p + 1];
@@ -115,12 +117,12 @@ static size_t put_under_apex(struct response *r, const uint8_t *name, size_t pre
     if (r->len + prefix + 2 > r->limit)
         return 0;
     size_t start = r->len;
-    for (size_t p = 0; p < prefix; p += name[p] + 1u)
-        add_ptr(r, start + p);
     memcpy(r->buf + r->len, name, prefix);
     r->len += prefix;
     wr16(r->buf + r->len, (uint16_t)(0xC000 | r->apex_ptr));
     r->len += 2;
+    for (size_t p = 0; p < prefix; p += name[p] + 1u) /* targets once the name is whole */
+        add_ptr(r, start + p);
     return prefix ? start : r->apex_ptr;
 }
 
@@ -148,7 +150,11 @@ static size_t put_name(struct response *r, const uint8_t *name)
         if (!*p)
             break;
     }
-    size_t start = r->len, at = 0;
+    /* Where this name's labels start; they become pointer targets only once the name is
+     * whole, or a later suffix could match bytes not yet written (a stale buffer). */
+    uint16_t starts[DNAME_LABELS];
+    unsigned nstarts = 0;
+    size_t start = r->len, at = 0, written;
     for (;;) {
         int ptr = low[at] ? find_suffix(r, low + at) : -1;
         if (ptr >= 0) {
@@ -156,19 +162,25 @@ static size_t put_name(struct response *r, const uint8_t *name)
                 return 0;
             wr16(r->buf + r->len, (uint16_t)(0xC000 | ptr));
             r->len += 2;
-            return at ? start : (size_t)ptr;
+            written = at ? start : (size_t)ptr;
+            break;
         }
         uint8_t l = name[at];
         if (r->len + l + 1u > r->limit)
             return 0;
         memcpy(r->buf + r->len, name + at, l + 1u);
         if (l)
-            add_ptr(r, r->len);
+            starts[nstarts++] = (uint16_t)r->len;
         r->len += l + 1u;
-        if (!l)
-            return start;
+        if (!l) {
+            written = start;
+            break;
+        }
         at += l + 1u;
     }
+    for (unsigned i = 0; i < nstarts; i++)
+        add_ptr(r, starts[i]);
+    return written;
 }
 
 static bool put_owner(struct response *r, struct owner o)

@@ -332,6 +332,12 @@ static ldns_status rdata_ldns(struct reader *r, const struct source *s, const st
     ldns_rr *rr = NULL;
     ldns_status st =
         origin ? ldns_rr_new_frm_str(&rr, r->text, 0, origin, NULL) : LDNS_STATUS_MEM_ERR;
+    for (size_t i = 0; st == LDNS_STATUS_OK && i < ldns_rr_rd_count(rr); i++) {
+        const ldns_rdf *f = ldns_rr_rdf(rr, i);
+        /* ldns lets a name of 256 bytes through; RFC 1035 §2.3.4 stops at 255. */
+        if (ldns_rdf_get_type(f) == LDNS_RDF_TYPE_DNAME && ldns_rdf_size(f) > DNAME_MAX)
+            st = LDNS_STATUS_DOMAINNAME_OVERFLOW;
+    }
     if (st == LDNS_STATUS_OK) {
         ldns_buffer_clear(r->wire);
         st = ldns_rr_rdata2buffer_wire(r->wire, rr);
@@ -527,7 +533,7 @@ static void entry_record(struct reader *r, struct source *s)
         return;
     const struct token *rd = &e->tok[i];
     size_t nrd = e->ntok - i;
-    uint8_t fast[DNAME_MAX + 2];
+    uint8_t fast[DNAME_MAX + 8]; /* an MX preference, then a name */
     const uint8_t *rdata = fast;
     int rdlen;
     if (type == TYPE_DYNA || type == TYPE_DYNC) {

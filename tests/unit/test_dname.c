@@ -61,6 +61,9 @@ START_TEST(text_limits)
     ck_assert_int_eq(from(longname, NULL, n), 255); /* the longest name there is */
     strcat(longname, "c.");
     ck_assert_int_eq(from(longname, NULL, n), -1);
+    longname[4 * 63] = '\0'; /* back to the four 62-byte labels: 253 bytes */
+    strcat(longname, "bb."); /* 256 bytes: one too many (found by fuzzing) */
+    ck_assert_int_eq(from(longname, NULL, n), -1);
     ck_assert_int_eq(from("a..b.", NULL, n), -1);
     ck_assert_int_eq(from("", NULL, n), -1);
     ck_assert_int_eq(from(".", NULL, n), 1);
