@@ -10,6 +10,28 @@
 
 #define CHUNK_SIZE (1u << 20)
 
+/* Under AddressSanitizer the arena keeps its bugs visible: unused chunk space is
+ * poisoned, every allocation is followed by a poisoned gap, and chunks are registered as
+ * roots so LeakSanitizer sees the pointers stored in them. */
+#if defined(__SANITIZE_ADDRESS__)
+#define ARENA_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ARENA_ASAN 1
+#endif
+#endif
+#ifdef ARENA_ASAN
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/lsan_interface.h>
+#define REDZONE 16
+#else
+#define REDZONE                             0
+#define ASAN_POISON_MEMORY_REGION(p, n)     ((void)(p), (void)(n))
+#define ASAN_UNPOISON_MEMORY_REGION(p, n)   ((void)(p), (void)(n))
+#define __lsan_register_root_region(p, n)   ((void)(p), (void)(n))
+#define __lsan_unregister_root_region(p, n) ((void)(p), (void)(n))
+#endif
+
 struct arena_chunk {
     struct arena_chunk *next;
     size_t used, size;
@@ -28,6 +50,8 @@ void arena_free(struct arena *a)
     struct arena_chunk *c = a->head;
     while (c) {
         struct arena_chunk *next = c->next;
+        __lsan_unregister_root_region(c, sizeof(*c) + c->size);
+        ASAN_UNPOISON_MEMORY_REGION(c, sizeof(*c) + c->size);
         munmap(c, sizeof(*c) + c->size);
         c = next;
     }
@@ -44,6 +68,8 @@ static struct arena_chunk *chunk_new(size_t size)
     c->next = NULL;
     c->used = 0;
     c->size = size;
+    __lsan_register_root_region(c, sizeof(*c) + size);
+    ASAN_POISON_MEMORY_REGION(c->data, size);
     return c;
 }
 
@@ -65,8 +91,9 @@ void *arena_bytes(struct arena *a, const void *p, size_t n)
     return q;
 }
 
-static void *take(struct arena *a, size_t n)
+static void *take(struct arena *a, size_t want)
 {
+    size_t n = want + REDZONE;
     struct arena_chunk *c = a->head;
     if (c && c->used > c->size)
         c->used = c->size; /* aligning may step past the end of a full chunk */
@@ -91,6 +118,7 @@ static void *take(struct arena *a, size_t n)
     void *p = c->data + c->used;
     c->used += n;
     a->used_bytes += n;
+    ASAN_UNPOISON_MEMORY_REGION(p, want);
     return p; /* fresh mappings are zero-filled, and chunks are never reused */
 }
 

@@ -46,6 +46,7 @@ static void vadd(struct diag *d, const char *file, unsigned line, unsigned col, 
                  const char *fmt, va_list ap)
 {
     char buf[1200];
+    const int cap = (int)sizeof(buf) - 2; /* snprintf returns what it would have written */
     int n = 0;
     if (file && line && col)
         n = snprintf(buf, sizeof(buf), "%s:%u:%u: ", file, line, col);
@@ -53,8 +54,10 @@ static void vadd(struct diag *d, const char *file, unsigned line, unsigned col, 
         n = snprintf(buf, sizeof(buf), "%s:%u: ", file, line);
     else if (file)
         n = snprintf(buf, sizeof(buf), "%s: ", file);
+    n = n < 0 ? 0 : n > cap ? cap : n;
     if (kind)
         n += snprintf(buf + n, sizeof(buf) - (size_t)n, "%s: ", kind);
+    n = n > cap ? cap : n;
     int m = vsnprintf(buf + n, sizeof(buf) - (size_t)n - 1, fmt, ap);
     size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
     if (len > sizeof(buf) - 2)

@@ -57,7 +57,8 @@ struct answer_client {
     struct diag *trace;     /* explain: each step as a line; NULL when answering */
 };
 
-/* Answers the message msg into out (ANSWER_TCP_MAX bytes).  Returns the response
- * length, or 0 when nothing should be sent. */
+/* Answers the message msg into out, which holds ANSWER_TCP_MAX bytes for TCP and at
+ * least the configured udp_payload (at most 4096) for UDP.  Returns the response length,
+ * or 0 when nothing should be sent. */
 size_t answer_query(const struct answer_env *env, const uint8_t *msg, size_t len, uint8_t *out,
                     const struct answer_client *client, struct answer_info *info);

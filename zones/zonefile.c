@@ -20,6 +20,7 @@
 
 #define MAX_TOKENS        4096
 #define MAX_INCLUDE_DEPTH 8
+#define MAX_INCLUDES      1000        /* files per zone: a file included over and over is refused */
 #define MAX_TTL           2147483647u /* RFC 2181 §8 */
 
 struct token {
@@ -43,6 +44,7 @@ struct source {
     unsigned line;
     uint8_t origin[DNAME_MAX + 1];
     unsigned depth;
+    const struct source *includer; /* the file that included this one, or NULL */
 };
 
 /* What carries over from entry to entry, across $INCLUDE too. */
@@ -57,6 +59,7 @@ struct reader {
     ldns_buffer *wire;
     char *text; /* scratch for handing an entry to ldns */
     size_t textcap;
+    unsigned includes; /* files read so far for this zone */
 };
 
 static int read_source(struct reader *r, struct source *s);
@@ -413,7 +416,13 @@ static void directive_include(struct reader *r, struct source *s)
                    MAX_INCLUDE_DEPTH);
         return;
     }
-    struct source inc = {.depth = s->depth + 1};
+    if (++r->includes > MAX_INCLUDES) {
+        if (r->includes == MAX_INCLUDES + 1)
+            diag_error(r->d, s->path, e->line, 0, "more than %d $INCLUDEs in one zone",
+                       MAX_INCLUDES);
+        return;
+    }
+    struct source inc = {.depth = s->depth + 1, .includer = s};
     memcpy(inc.origin, s->origin, dname_len(s->origin));
     const char *why = NULL;
     if (e->ntok == 3 &&
@@ -425,6 +434,16 @@ static void directive_include(struct reader *r, struct source *s)
     char *path = include_path(s, &e->tok[1]);
     if (!path)
         return;
+    /* A file that includes itself, directly or not, would be read again and again. */
+    for (const struct source *up = s; up; up = up->includer)
+        if (strcmp(up->path, path) == 0) {
+            diag_error(r->d, s->path, e->line, 0,
+                       "$INCLUDE of %s, which is already being read "
+                       "(an include loop)",
+                       path);
+            free(path);
+            return;
+        }
     inc.path = zb_file(r->zb, path);
     free(path);
     unsigned line = e->line;

@@ -186,7 +186,7 @@ END_TEST
 START_TEST(include_loop_is_bounded)
 {
     write_file("self.inc", "$INCLUDE self.inc\n");
-    expect_error(HEAD "$INCLUDE self.inc\n", "nested deeper");
+    expect_error(HEAD "$INCLUDE self.inc\n", "an include loop");
 }
 END_TEST
 
