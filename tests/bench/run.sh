@@ -2,8 +2,8 @@
 # run.sh — `make bench`: meridiand beside knotd, nsd and gdnsd on the same zone and queries.
 # SPDX-License-Identifier: MIT
 #
-# It measures queries/s per core and latency for each query mix, and the time and memory
-# to load a 1,000,000-record zone.
+# It measures queries/s per core and latency for each query mix (static; geo + ECS), and
+# the time and memory to load a 1,000,000-record zone, then prints one summary table.
 #
 # Method.  On a 2-core machine the load generator, not the server, is the ceiling: dnsperf
 # tops out near 150k qps on one core.  So every server runs one worker pinned to CPU 0, and
@@ -25,6 +25,8 @@
 #   BENCH_RATE [10000]    queries/s of the latency runs; BENCH_LAT_SECONDS [4, quick 2]
 #   BENCH_BIGZONE [1]     0 skips the big-zone load test; BENCH_BIG_RECORDS [1000000]
 #   BENCH_SERVERS ["meridiand knotd nsd gdnsd"]   BENCH_MIXES ["static geo"]
+#   BENCH_GEOIP           the GeoIP2 City database of the geo mix
+#                         [data/GeoLite2-City.mmdb of the source tree: contrib/fetch-geoip --city]
 #   MERIDIAND             the daemon to test [./meridiand: make runs us in the build dir]
 #   BENCH_KEEP=1          keep the temp dir (configs, logs) for a post-mortem
 set -u
@@ -47,7 +49,9 @@ BIG_TIMEOUT=240 # seconds a server may take to load the big zone
 READY_TIMEOUT=30
 SERVERS=${BENCH_SERVERS:-meridiand knotd nsd gdnsd}
 MIXES=${BENCH_MIXES:-static geo}
+GEOIP=${BENCH_GEOIP:-$HERE/../../data/GeoLite2-City.mmdb}
 PIDS=""
+DNSPERF_OPTS=""
 
 say() { printf '%s\n' "$*"; }
 die() {
@@ -134,8 +138,10 @@ version_of() {
     esac
 }
 
-# ---- one config per server: conf_NAME DIR ZONEFILE PORT, exec_NAME DIR -----------------
-# One worker each (the CPU 0 they are pinned to), state and pid files inside DIR.
+# ---- one config per server: conf_NAME DIR ZONEFILE PORT MIX, exec_NAME DIR --------------
+# One worker each (the CPU 0 they are pinned to), state and pid files inside DIR.  For the
+# geo mix, each config adds the geo map that genzone.py wrote in that server's syntax
+# into $T/geo, and ZONEFILE is that server's version of the zone.
 
 conf_meridiand() {
     cat >"$1/meridian.yaml" <<EOF
@@ -145,10 +151,26 @@ server:
 zones:
   example.com: $2
 EOF
+    if [ "$4" = geo ]; then cat "$T/geo/meridian.yaml" >>"$1/meridian.yaml"; fi
 }
 exec_meridiand() { exec taskset -c 0 "$MERIDIAND" -c "$1/meridian.yaml"; }
 
+# The geo mix uses mod-geoip (Debian: knot-module-geoip) with the keys continent;country,
+# and edns-client-subnet, which Knot leaves off by default.
 conf_knotd() {
+    if [ "$4" = geo ]; then
+        ecs="edns-client-subnet: on"
+        module="module: mod-geoip/web"
+        geo="mod-geoip:
+  - id: web
+    config-file: \"$T/geo/knot-geo.conf\"
+    ttl: 30
+    mode: geodb
+    geodb-file: \"$GEOIP\"
+    geodb-key: [continent/code, country/iso_code]"
+    else
+        ecs="" module="" geo=""
+    fi
     cat >"$1/knot.conf" <<EOF
 server:
     rundir: "$1"
@@ -157,11 +179,13 @@ server:
     udp-workers: 1
     tcp-workers: 1
     background-workers: 1
+    $ecs
 log:
   - target: stderr
     any: warning
 database:
     storage: "$1/db"
+$geo
 template:
   - id: default
     file: "$2"
@@ -170,6 +194,7 @@ template:
     journal-content: none
 zone:
   - domain: example.com
+    $module
 EOF
 }
 exec_knotd() { exec taskset -c 0 knotd -c "$1/knot.conf"; }
@@ -218,6 +243,7 @@ options => {
     state_dir => $1/state
 }
 EOF
+    if [ "$4" = geo ]; then cat "$T/geo/gdnsd.plugins" >>"$1/config"; fi
 }
 exec_gdnsd() { exec taskset -c 0 gdnsd -c "$1" start; }
 
@@ -230,7 +256,7 @@ start_server() {
     mkdir -p "$SRV_DIR"
     SRV_PORT=$(free_port)
     [ -n "$SRV_PORT" ] || die "no free port on 127.0.0.1"
-    "conf_$1" "$SRV_DIR" "$2" "$SRV_PORT"
+    "conf_$1" "$SRV_DIR" "$2" "$SRV_PORT" "$3"
     SRV_T0=$(now_ms)
     "exec_$1" "$SRV_DIR" >"$SRV_DIR/log" 2>&1 &
     SRV_PID=$!
@@ -434,15 +460,17 @@ keep_latency() {
 }
 
 # Latency at RATE qps: sets P50 P99 P999 (µs, the medians of the runs), LOSS over those
-# runs, and DP, dnsperf's mean and loss at the same rate.
+# runs, and DP, dnsperf's mean and loss at the same rate.  dnsperf ignores udpblast's ecs=
+# field; DNSPERF_OPTS can give it one EDNS option for every query (-E code:hex).
 measure_latency() {
     repeat_clean latency "$1" || return 1
     P50=$(column 1 | median)
     P99=$(column 2 | median)
     P999=$(column 3 | median)
     LOSS=$(awk '{ l += $4; s += $5 } END { printf "%.3f%%", s ? 100 * l / s : 0 }' "$RESULTS")
+    # shellcheck disable=SC2086 # DNSPERF_OPTS holds separate words
     dp=$(taskset -c 1 dnsperf -s 127.0.0.1 -p "$SRV_PORT" -d "$1" -l "$DNSPERF_SECS" \
-        -Q "$RATE" -e 2>&1)
+        -Q "$RATE" -e $DNSPERF_OPTS 2>&1)
     DP=$(printf '%s\n' "$dp" | awk '/Average Latency/ { mean = $4 * 1e6 }
         /Queries lost/ { lost = $4 } END { printf "%.0f us / %s", mean, lost }' | tr -d '()')
     say "  dnsperf at $RATE qps: mean latency / loss $DP"
@@ -450,22 +478,35 @@ measure_latency() {
 
 # ---- the mixes: each builds its zone and queries, then measures every server --------------
 
+# A row per server and mix in $T/rows.MIX: NAME|QPS|CPU%|QPS/CPU-s|P50|P99|P999|LOSS|DNSPERF,
+# or NAME|what went wrong.  NAME ends in "*" when other processes disturbed every run, and
+# in "!" when the server gave a wrong answer before it was measured.  $T/notes.MIX holds
+# NAME|NOTE lines for the tables.
 bench_server() { # NAME ZONEFILE QUERYFILE MIX PROBE
     say "-- $1 ($(version_of "$1"))"
-    NOISY=0
+    NOISY=0 BAD=0 NOTE=""
     if ! launch "$1" "$2" "$4" "$5" "$READY_TIMEOUT"; then
         printf '%s|failed to start\n' "$1" >>"$T/rows.$4"
+        [ "$4" = geo ] && [ "$1" = knotd ] &&
+            printf '%s|is mod-geoip installed? (Debian: knot-module-geoip)\n' "$1" >>"$T/notes.$4"
         return
     fi
+    [ "$4" = geo ] && check_geo "$1" "$3"
     if measure_qps "$3" && measure_latency "$3"; then
-        [ "$NOISY" = 1 ] && name="$1*" || name=$1
+        name=$1
+        [ "$NOISY" = 1 ] && name="$name*"
+        [ "$BAD" = 1 ] && name="$name!"
         printf '%s|%s|%s|%s|%s|%s|%s|%s|%s\n' "$name" "$QPS" "$UTIL" "$PER_CPU" "$P50" "$P99" \
             "$P999" "$LOSS" "$DP" >>"$T/rows.$4"
     else
         printf '%s|crashed\n' "$1" >>"$T/rows.$4"
     fi
+    [ -n "$NOTE" ] && printf '%s|%s\n' "$1" "$NOTE" >>"$T/notes.$4"
     stop_server
 }
+
+# note TEXT: adds TEXT to the server's note in the tables.
+note() { NOTE="${NOTE:+$NOTE; }$*"; }
 
 # Differences in answer shape that remain, for the reader of the numbers: gdnsd 3 does not
 # chase in-zone CNAMEs (5% of the queries: it sends the CNAME alone), and NSD with
@@ -487,11 +528,118 @@ mix_static() {
     print_table static
 }
 
-# The geo + ECS mix: DYNA names answered by client location, with ECS query lines
-# ("name A ecs=198.51.100.0/24", which udpblast encodes) against gdnsd's geoip plugin and
-# Knot's geoip module on the same map.  Not written yet: no numbers until it is real.
+# The geo + ECS mix: www.example.com A, a DYNA name answered by client location, asked with
+# an EDNS Client Subnet option from each of 20,000 different public /24s (query lines
+# "name A ecs=ADDR/24", which udpblast encodes), against gdnsd's geoip plugin and Knot's
+# mod-geoip on the same map and the same GeoLite2-City database.  NSD has no geo answers.
+# Before a server is measured, check_geo makes sure its answers are the map's.
 mix_geo() {
-    say "== geo mix: not available yet"
+    if [ ! -r "$GEOIP" ]; then
+        say "== geo mix: skipped: no GeoIP2 City database at $GEOIP" \
+            "(contrib/fetch-geoip --city, or set BENCH_GEOIP)"
+        return
+    fi
+    GEOIP=$(cd "$(dirname "$GEOIP")" && pwd)/$(basename "$GEOIP")
+    mkdir -p "$T/geo"
+    say "== $(python3 "$HERE/genzone.py" geo "$T/geo" "$GEOIP")"
+    say "   database $GEOIP; servers on CPU 0 (1 worker), udpblast on CPU 1 (window $WINDOW)"
+    # dnsperf cannot vary ECS per query: its cross-check sends 81.2.69.0/24 (GB) in all.
+    DNSPERF_OPTS="-E 8:00011800510245"
+    for s in $SERVERS; do
+        if [ "$s" = nsd ]; then
+            say "-- nsd: no geo answers, skipped"
+            printf 'nsd|n/a (no geo)\n' >>"$T/rows.geo"
+        elif available "$s"; then
+            case $s in
+            meridiand) zone=$T/geo/example.com.zone ;;
+            gdnsd) zone=$T/geo/example.com.gdnsd ;;
+            knotd) zone=$T/geo/example.com.knot ;;
+            esac
+            bench_server "$s" "$zone" "$T/geo/queries.txt" geo www.example.com
+        else
+            say "-- $s: not installed, skipped"
+        fi
+    done
+    DNSPERF_OPTS=""
+    print_table geo
+}
+
+# The spot checks: a country, a client /24 in it and the region the map gives it.
+SPOT_CHECKS="US:8.8.8.0/24:us-east-1 GB:81.2.69.0/24:eu-west-1 DE:193.99.144.0/24:eu-west-1
+IN:49.36.0.0/24:apac-south"
+
+# region_of ADDRESS...: the region whose address set these are, or "other"/"none".
+region_of() {
+    [ $# -gt 0 ] || { echo none; return; }
+    got=$(printf '%s\n' "$@" | sort | tr '\n' ' ')
+    while read -r region addrs; do
+        # shellcheck disable=SC2086 # one line per address
+        want=$(printf '%s\n' $addrs | sort | tr '\n' ' ')
+        if [ "$want" = "$got" ]; then
+            echo "$region"
+            return
+        fi
+    done <"$T/geo/regions.txt"
+    echo other
+}
+
+# check_geo NAME QUERYFILE: what the running server answers, before it is measured.
+# 1. Spot checks with dig +subnet: a US, a GB, a DE and an Indian /24 must get their
+#    region's addresses, with the ECS option echoed.
+# 2. Every query of the file once (geocheck.py): the regions given, any error, whether ECS
+#    comes back and its median scope.  Each other server's regions are compared with
+#    meridiand's, query by query.
+# A wrong spot answer or an error answer sets BAD, which marks the row with "!": the
+# numbers are still measured and printed, never silently.
+check_geo() {
+    for spot in $SPOT_CHECKS; do
+        cc=${spot%%:*} rest=${spot#*:}
+        net=${rest%%:*} want=${rest#*:}
+        out=$(dig +norec +time=1 +tries=2 -p "$SRV_PORT" @127.0.0.1 www.example.com A \
+            +subnet="$net" 2>/dev/null)
+        # shellcheck disable=SC2046 # one argument per address
+        got=$(region_of $(printf '%s\n' "$out" |
+            awk '$1 == "www.example.com." && $4 == "A" { print $5 }'))
+        ecs=$(printf '%s\n' "$out" | sed -n 's/^; CLIENT-SUBNET: //p')
+        if [ "$got" = "$want" ]; then
+            say "  check $cc client $net: $got, ECS ${ecs:-not echoed}"
+        else
+            say "  !! check $cc client $net: got $got, expected $want (ECS ${ecs:-not echoed})"
+            note "WRONG: $cc $net got $got"
+            BAD=1
+        fi
+    done
+    sum=$(python3 "$HERE/geocheck.py" answers "$SRV_PORT" "$2" "$T/geo/regions.txt" \
+        "$T/geo/answers.$1")
+    say "  all $(field "$sum" total) queries once: $sum"
+    errors=$(printf '%s\n' "$sum" | tr ' ' '\n' |
+        awk -F= '$1 == "lost" || $1 == "other" || $1 == "empty" || $1 ~ /^rcode/ { n += $2 }
+            END { print n + 0 }')
+    if [ "$errors" -gt 0 ]; then
+        say "  !! $errors queries got no answer, an error or addresses of no region"
+        note "$errors answers lost, errors or no region"
+        BAD=1
+    fi
+    echoed=$(field "$sum" ecs_echoed)
+    if [ "$echoed" = "$(field "$sum" total)" ] && [ "$(field "$sum" ecs_bad)" = 0 ]; then
+        note "ECS echoed, median scope /$(field "$sum" scope_median)"
+        over=$(field "$sum" scope_over_source)
+        [ "$over" -gt 0 ] && note "scope longer than the /24 source in $over answers"
+    else
+        say "  !! ECS echoed in $echoed of $(field "$sum" total) answers," \
+            "malformed in $(field "$sum" ecs_bad)"
+        note "ECS echoed in $echoed/$(field "$sum" total), malformed in $(field "$sum" ecs_bad)"
+    fi
+    if [ "$1" != meridiand ] && [ -s "$T/geo/answers.meridiand" ]; then
+        cmp=$(python3 "$HERE/geocheck.py" compare "$2" "$T/geo/answers.meridiand" \
+            "$T/geo/answers.$1")
+        say "  same region as meridiand: $cmp"
+        pct=$(field "$cmp" pct)
+        note "same region as meridiand for $(field "$cmp" agree)/$(field "$cmp" of) clients"
+        if awk -v p="$pct" 'BEGIN { exit !(p < 99) }'; then
+            say "  !! $1 and meridiand disagree on more than 1% of the clients"
+        fi
+    fi
 }
 
 # ---- the big zone: time to first answer and memory once loaded ---------------------------
@@ -552,7 +700,7 @@ print_table() {
         "meridian/peer = meridiand qps / that server's qps (above 1: meridiand is faster)"
     awk -F'|' -v mix="$1" '
         function cell(v, unit) { return v == "" ? "-" : v unit }
-        { line[NR] = $0; if ($1 ~ /^meridiand\*?$/) m = $2 }
+        { line[NR] = $0; if ($1 ~ /^meridiand[*!]*$/) m = $2 }
         END {
             fmt = "%-10s | %15s | %4s | %9s | %8s | %9s | %9s | %7s | %18s | %s\n"
             printf fmt, "server", mix " qps/core", "CPU", "qps/CPU-s", "p50", "p99", "p99.9",
@@ -562,13 +710,24 @@ print_table() {
                 ratio = (m + 0 > 0 && f[2] + 0 > 0) ? sprintf("%.2f", m / f[2]) : "-"
                 printf fmt, f[1], f[2], cell(f[3], "%"), cell(f[4]), cell(f[5], " us"),
                     cell(f[6], " us"), cell(f[7], " us"), cell(f[8]), cell(f[9]), ratio
-                if (f[1] ~ /\*$/)
+                if (f[1] ~ /\*/)
                     noisy = 1
+                if (f[1] ~ /!/)
+                    wrong = 1
             }
             if (noisy)
                 print "* other processes on the machine disturbed every run of this server" \
                     " (throughput or latency): its numbers are low and noisy"
+            if (wrong)
+                print "! this server gave wrong answers before it was measured (see the" \
+                    " checks above): its numbers are not for the same work"
         }' "$T/rows.$1"
+    if [ "$1" = geo ]; then
+        say "(dnsperf cannot vary ECS per query: its cross-check sends 81.2.69.0/24 in each)"
+    fi
+    if [ -s "$T/notes.$1" ]; then
+        sed 's/^\([^|]*\)|/  \1: /' "$T/notes.$1"
+    fi
 }
 
 print_load_table() {
@@ -594,6 +753,61 @@ print_load_table() {
         }' "$T/rows.big"
 }
 
+# The table of tables: one row per server with what the others show in detail.
+print_summary() {
+    say ""
+    say "summary: qps = qps/core, the medians of the mixes above; latency in us at a fixed" \
+        "$RATE qps (p50/p99/p99.9);"
+    say "load = time to the first answer from the $BIG_RECORDS-record zone, VmRSS and PSS then" \
+        "(only PSS compares with NSD);"
+    say "meridian/peer = meridiand qps / that server's qps, static and geo (above 1: meridiand" \
+        "is faster)"
+    for f in static geo big; do [ -e "$T/rows.$f" ] || : >"$T/rows.$f"; done
+    for f in static geo; do [ -e "$T/notes.$f" ] || : >"$T/notes.$f"; done
+    awk -F'|' -v servers="$SERVERS" '
+        function key(n) { sub(/[*!]+$/, "", n); return n }
+        function num(v) { return v ~ /^[0-9]+$/ }
+        FILENAME ~ /rows\.static$/ {
+            s = key($1); st[s] = $0
+            if ($1 ~ /\*/) flag[s] = flag[s] "static runs disturbed (*); "
+        }
+        FILENAME ~ /rows\.geo$/ {
+            s = key($1); ge[s] = $0
+            if ($1 ~ /\*/) flag[s] = flag[s] "geo runs disturbed (*); "
+            if ($1 ~ /!/) flag[s] = flag[s] "WRONG GEO ANSWERS (!); "
+        }
+        FILENAME ~ /rows\.big$/ { bg[$1] = $0 }
+        FILENAME ~ /notes\.geo$/ { nt[$1] = nt[$1] (nt[$1] == "" ? "" : "; ") $2 }
+        function qps(row,  f) { split(row, f, "|"); return row == "" ? "-" : f[2] }
+        function lat(row,  f) {
+            split(row, f, "|")
+            return num(f[5]) ? f[5] "/" f[6] "/" f[7] : "-"
+        }
+        function loss(row,  f) { split(row, f, "|"); return num(f[2]) ? f[8] : "-" }
+        function ratio(a, b) { return (num(a) && num(b) && b > 0) ? sprintf("%.2f", a / b) : "-" }
+        END {
+            n = split(servers, name, " ")
+            fmt = "%-10s | %11s | %11s | %6s | %14s | %14s | %15s | %18s | %13s | %s\n"
+            printf fmt, "server", "static qps", "geo+ECS qps", "geo/st", "static lat us",
+                "geo lat us", "loss st, geo", "load, RSS/PSS", "meridian/peer", "note"
+            ms = qps(st["meridiand"]); mg = qps(ge["meridiand"])
+            for (i = 1; i <= n; i++) {
+                s = name[i]
+                if (!(s in st) && !(s in ge) && !(s in bg))
+                    continue
+                split(bg[s], b, "|")
+                load = num(b[2]) ? sprintf("%.2f s, %.0f/%.0f MB", b[2] / 1000, b[3] / 1024,
+                    b[4] / 1024) : \
+                    (b[2] == "" ? "-" : b[2])
+                r = s == "meridiand" ? "-" : ratio(ms, qps(st[s])) ", " ratio(mg, qps(ge[s]))
+                note = flag[s] nt[s]
+                sub(/; $/, "", note)
+                printf fmt, s, qps(st[s]), qps(ge[s]), ratio(qps(ge[s]), qps(st[s])),
+                    lat(st[s]), lat(ge[s]), loss(st[s]) ", " loss(ge[s]), load, r, note
+            }
+        }' "$T/rows.static" "$T/rows.geo" "$T/rows.big" "$T/notes.geo"
+}
+
 # ---- main -----------------------------------------------------------------------------------
 
 main() {
@@ -615,6 +829,7 @@ main() {
         "mix_$mix"
     done
     load_big
+    print_summary
 }
 
 main "$@"
