@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 static atomic_uint next_id = 1;
@@ -292,9 +293,13 @@ bool dyn_service_all_down(const struct dyn *d, unsigned service)
 
 struct dyn_scratch *dyn_scratch_new(void)
 {
-    struct dyn_scratch *ws = calloc(1, sizeof(*ws));
-    if (!ws)
+    /* Mapped, not allocated: page-aligned (the location cache is aligned to cache lines)
+     * and zero, with a page taken only when a client first lands in it. */
+    void *mem = mmap(NULL, sizeof(struct dyn_scratch), PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mem == MAP_FAILED)
         return NULL;
+    struct dyn_scratch *ws = mem;
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     ws->rng = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^ (uintptr_t)ws;
@@ -304,7 +309,8 @@ struct dyn_scratch *dyn_scratch_new(void)
 
 void dyn_scratch_free(struct dyn_scratch *ws)
 {
-    free(ws);
+    if (ws)
+        munmap(ws, sizeof(*ws));
 }
 
 /* ---- answering ----------------------------------------------------------------------- */

@@ -85,14 +85,21 @@ struct dyn {
     struct arena arena;
 };
 
-#define CACHE_SLOTS 4096
+#define PLACE_SLOTS       4096
+#define CLIENT_SLOTS_LOG2 16
+#define CLIENT_SLOTS      (1u << CLIENT_SLOTS_LOG2) /* 8 MB a thread, touched as clients come */
 
 struct dyn_scratch {
     uint64_t rng;
-    struct cached_place {
+    struct cached_place { /* decoded records, by database record */
         uint64_t key;
         struct place place;
-    } cache[CACHE_SLOTS];
+    } places[PLACE_SLOTS];
+    struct cached_location {      /* whole locations, by client prefix */
+        _Alignas(64) uint32_t id; /* of the dyn that located it; 0: empty.  Aligned: an
+                                     entry spans two cache lines, not three */
+        struct location loc;      /* its family, addr and bits are the key */
+    } clients[CLIENT_SLOTS];
 };
 
 /* locate.c */

@@ -2,6 +2,7 @@
  * SPDX-License-Identifier: MIT */
 #include "config.h"
 #include "geoip/geodb.h"
+#include "geoip/treejump.h"
 
 #include <netinet/in.h>
 #include <stdio.h>
@@ -25,6 +26,7 @@ struct schema {
 
 struct db {
     MMDB_s mmdb;
+    struct treejump *jump[2]; /* IPv4, IPv6; NULL where the tree has no such family */
     struct schema schema;
     char describe[160];
 };
@@ -98,6 +100,12 @@ struct geodb *geodb_open(const struct conf_geoip *g, struct diag *d)
         }
         gd->n++;
         schema_init(db, &g->fields);
+        bool v6 = db->mmdb.metadata.ip_version == 6;
+        if (!(db->jump[0] = treejump_build(&db->mmdb, AF_INET)) ||
+            (v6 && !(db->jump[1] = treejump_build(&db->mmdb, AF_INET6))))
+            diag_error(d, g->databases[i], 0, 0,
+                       "cannot index the GeoIP database: its search tree is damaged or"
+                       " memory ran out");
     }
     if (d->errors) {
         geodb_close(gd);
@@ -110,8 +118,11 @@ void geodb_close(struct geodb *g)
 {
     if (!g)
         return;
-    for (unsigned i = 0; i < g->n; i++)
+    for (unsigned i = 0; i < g->n; i++) {
+        treejump_free(g->dbs[i].jump[0]);
+        treejump_free(g->dbs[i].jump[1]);
         MMDB_close(&g->dbs[i].mmdb);
+    }
     free(g->dbs);
     free(g);
 }
@@ -151,27 +162,44 @@ static uint8_t family_prefix(const MMDB_s *m, int family, uint16_t netmask)
     return (uint8_t)(netmask > max ? max : netmask);
 }
 
+/* One database's verdict, false when it has none for the family or its tree is damaged. */
+static bool db_lookup(const struct db *db, int family, const uint8_t *addr,
+                      struct treejump_result *out)
+{
+    const struct treejump *t = db->jump[family == AF_INET6];
+    if (t) {
+        *out = treejump_lookup(t, &db->mmdb, addr);
+        return out->ok;
+    }
+    struct sockaddr_storage ss;
+    make_sockaddr(family, addr, &ss);
+    int err;
+    MMDB_lookup_result_s r = MMDB_lookup_sockaddr(&db->mmdb, (const struct sockaddr *)&ss, &err);
+    if (err != MMDB_SUCCESS)
+        return false; /* e.g. an IPv6 address against an IPv4-only database */
+    *out = (struct treejump_result){.ok = true,
+                                    .found = r.found_entry,
+                                    .netmask = family_prefix(&db->mmdb, family, r.netmask),
+                                    .offset = r.entry.offset};
+    return true;
+}
+
 struct geodb_hit geodb_lookup(const struct geodb *g, int family, const uint8_t *addr)
 {
     struct geodb_hit best = {0};
-    struct sockaddr_storage ss;
-    make_sockaddr(family, addr, &ss);
     for (unsigned i = 0; g && i < g->n; i++) {
-        const MMDB_s *m = &g->dbs[i].mmdb;
-        int err;
-        MMDB_lookup_result_s r = MMDB_lookup_sockaddr(m, (const struct sockaddr *)&ss, &err);
-        if (err != MMDB_SUCCESS)
-            continue; /* e.g. an IPv6 address against an IPv4-only database */
-        uint8_t prefix = family_prefix(m, family, r.netmask);
+        struct treejump_result r;
+        if (!db_lookup(&g->dbs[i], family, addr, &r))
+            continue;
         /* The scope must hold for every database asked: an earlier one's empty network
          * may be longer than the deciding one's record, and a client beside ours in the
          * wider network could be answered by that earlier database. */
-        if (prefix > best.prefix)
-            best.prefix = prefix;
-        if (r.found_entry) {
+        if (r.netmask > best.prefix)
+            best.prefix = r.netmask;
+        if (r.found) {
             best.found = true;
             best.db = i;
-            best.record = r.entry.offset;
+            best.record = r.offset;
             return best;
         }
     }

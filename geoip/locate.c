@@ -1,5 +1,6 @@
 /* locate.c — from a client address to a place: operator networks first, then the GeoIP
- * databases, with decoded records cached per thread.
+ * databases, with whole locations cached per thread by client prefix and decoded records
+ * by database record.
  * SPDX-License-Identifier: MIT */
 #include "config.h"
 #include "geoip/countries.h"
@@ -43,7 +44,7 @@ static void cached_place(const struct dyn *d, const struct geodb_hit *h, struct 
 {
     uint64_t key = cache_key(d, h);
     /* Fibonacci hashing spreads neighbouring record offsets over the slots. */
-    struct cached_place *slot = &ws->cache[(key * 0x9E3779B97F4A7C15ULL) >> 52];
+    struct cached_place *slot = &ws->places[(key * 0x9E3779B97F4A7C15ULL) >> 52];
     if (slot->key != key) {
         geodb_place(d->geodb, h, &slot->place);
         complete_place(&slot->place);
@@ -85,15 +86,10 @@ static void floor_prefix(const struct dyn *d, struct location *l)
         l->prefix = (uint8_t)deeper;
 }
 
-void locate(const struct dyn *d, const struct dyn_client *c, struct dyn_scratch *ws,
-            struct location *out, struct diag *trace)
+static void locate_fresh(const struct dyn *d, const struct dyn_client *c, struct dyn_scratch *ws,
+                         struct location *out, struct diag *trace)
 {
     memset(out, 0, sizeof(*out));
-    if (!c->family || c->bits == 0) {
-        if (trace)
-            diag_note(trace, "client: no address bits to locate (ECS source prefix 0)");
-        return;
-    }
     out->known = true;
     out->family = c->family;
     memcpy(out->addr, c->addr, sizeof(out->addr));
@@ -121,4 +117,47 @@ void locate(const struct dyn *d, const struct dyn_client *c, struct dyn_scratch 
         cached_place(d, &out->hit, ws, &out->place);
     if (trace)
         trace_place(d, out, trace);
+}
+
+/* The slot of a client prefix.  Addresses arrive with the bits past the prefix zeroed
+ * (packet.c and dyn_client_parse see to it), so equal prefixes have equal bytes. */
+static struct cached_location *client_slot(struct dyn_scratch *ws, const struct dyn_client *c)
+{
+    uint64_t hi, lo;
+    memcpy(&hi, c->addr, 8);
+    memcpy(&lo, c->addr + 8, 8);
+    uint64_t h =
+        (hi ^ (lo * 0xC2B2AE3D27D4EB4FULL) ^ ((uint64_t)c->bits << 8 | (unsigned)c->family)) *
+        0x9E3779B97F4A7C15ULL;
+    return &ws->clients[h >> (64 - CLIENT_SLOTS_LOG2)];
+}
+
+static bool same_client(const struct location *l, const struct dyn_client *c)
+{
+    return l->family == c->family && l->bits == c->bits && !memcmp(l->addr, c->addr, 16);
+}
+
+/* A location depends on the client prefix and the load alone (health and weights act
+ * later, in the policy), and resolvers send the same prefixes again and again: the tree
+ * walks through the databases, the operator networks and the record decoding are done
+ * once per prefix and thread.  explain (trace) always walks, to show every step. */
+void locate(const struct dyn *d, const struct dyn_client *c, struct dyn_scratch *ws,
+            struct location *out, struct diag *trace)
+{
+    if (!c->family || c->bits == 0) {
+        memset(out, 0, sizeof(*out));
+        if (trace)
+            diag_note(trace, "client: no address bits to locate (ECS source prefix 0)");
+        return;
+    }
+    if (trace) {
+        locate_fresh(d, c, ws, out, trace);
+        return;
+    }
+    struct cached_location *slot = client_slot(ws, c);
+    if (slot->id != d->id || !same_client(&slot->loc, c)) {
+        locate_fresh(d, c, ws, &slot->loc, NULL);
+        slot->id = d->id;
+    }
+    *out = slot->loc;
 }

@@ -583,6 +583,57 @@ check "meridiand -t: DYNA and a static A at one name fails (exit 1)" test "$RC" 
 check_match "meridiand -t: ... at file:line of one of the two records" \
     "bad-mix\\.zone:($l1|$l2)(:[0-9]+)?: error: .*www\\.example\\.com" "$ERR"
 
+# ---- a reload locates clients afresh ------------------------------------------------------
+
+# Each worker caches locations by client prefix.  A reload that moves a prefix (here a new
+# geoip.nets entry) changes its answer at once, on every worker: a dozen queries from
+# random source ports reach both.
+RPORT=$(free_port)
+write_config "$D/relocate.yaml" "$RPORT" 'geoip:
+  databases: [city.mmdb]'
+start_server "$D/relocate.yaml" "$RPORT"
+PORT=$RPORT
+answer_sets() # the distinct answer sets of a dozen queries from the Mumbai /24
+{
+    local i
+    for ((i = 0; i < 12; i++)); do
+        dig_raw +short +subnet=11.5.5.0/24 www.example.com A | sort | tr '\n' ' '
+        echo
+    done | sort -u
+}
+check_eq "before the reload: Mumbai -> apac-south, every time" "203.0.113.10 " "$(answer_sets)"
+write_config "$D/relocate.yaml" "$RPORT" 'geoip:
+  databases: [city.mmdb]
+  nets:
+    11.5.5.0/24: ca-central-1'
+check_match "the config with a geoip.nets entry for it reloads" "reload done$" "$(reload_server)"
+check_eq "after the reload: Mumbai -> ca-central-1, every time" "192.0.2.30 " "$(answer_sets)"
+stop_server
+
+# ---- the /16 table in front of each database's search tree --------------------------------
+
+# geodb_lookup against libmaxminddb on each fixture: every IPv4 /16's first and last address
+# and 50,000 random addresses per family.  The fixtures' networks are few and the tree is
+# shallow in places, so walks end inside the table as well as below it.
+for db in city flat custom regonly; do
+    if out=$("$top_builddir/tests/e2e/geo/jumpcheck" "$D/$db.mmdb" 50000 7 2>&1); then
+        ok "$db.mmdb: the /16 table finds what libmaxminddb finds"
+    else
+        not_ok "$db.mmdb: the /16 table finds what libmaxminddb finds"
+    fi
+    printf '%s\n' "$out" | diag
+done
+
+# A database whose metadata reads well but whose search tree points nowhere: the root's two
+# records (28 bits each, seven bytes) all ones.  Refused at load, naming the file.
+cp "$D/city.mmdb" "$D/damaged.mmdb"
+printf '\377\377\377\377\377\377\377' | dd of="$D/damaged.mmdb" bs=1 conv=notrunc status=none
+sed 's/databases: \[city.mmdb, flat.mmdb\]/databases: [damaged.mmdb]/' "$D/main.yaml" >"$D/damaged.yaml"
+run_check "$D/damaged.yaml"
+check "meridiand -t: a GeoIP database with a damaged search tree fails (exit 1)" test "$RC" -eq 1
+check_match "meridiand -t: ... naming the database and what is wrong with it" \
+    "damaged\\.mmdb.*error: .*search tree is damaged" "$ERR"
+
 PORT=$MAIN_PORT
 check "the main meridiand is still running" alive "${SERVER_PIDS[0]}"
 done_testing

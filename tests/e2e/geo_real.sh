@@ -111,18 +111,32 @@ EOF
         "$top_srcdir/geoip/countries.c" "$MAP"
     check "meridiand ($label) is still running" alive
     stop_server
+    check_jump "$label" "$db"
+}
+
+# check_jump LABEL DB: geodb_lookup, which starts from a /16 table, against libmaxminddb
+# for every IPv4 /16's edges and 200,000 random addresses of each family.
+check_jump()
+{
+    local out
+    if out=$("$top_builddir/tests/e2e/geo/jumpcheck" "$2" 200000 7871 2>&1); then
+        ok "$1: the /16 table finds what libmaxminddb finds"
+    else
+        not_ok "$1: the /16 table finds what libmaxminddb finds"
+    fi
+    printf '%s\n' "$out" | diag
 }
 
 if fetch_whois; then
     run_db geo-whois-asn-country "$DATA/geo-whois-asn-country.mmdb"
 else
-    skip_points $((POINTS + 1)) "geo-whois-asn-country.mmdb could not be fetched ($(tail -n 1 "$D/fetch-whois.log" 2>/dev/null))"
+    skip_points $((POINTS + 2)) "geo-whois-asn-country.mmdb could not be fetched ($(tail -n 1 "$D/fetch-whois.log" 2>/dev/null))"
 fi
 
 if fetch_city; then
     run_db GeoLite2-City "$DATA/GeoLite2-City.mmdb"
 else
-    skip_points $((POINTS + 1)) "GeoLite2-City.mmdb could not be fetched ($(tail -n 1 "$D/fetch-city.log" 2>/dev/null))"
+    skip_points $((POINTS + 2)) "GeoLite2-City.mmdb could not be fetched ($(tail -n 1 "$D/fetch-city.log" 2>/dev/null))"
 fi
 
 done_testing
