@@ -1,8 +1,9 @@
 #!/bin/bash
 # querylog.sh — the query log end to end: one line per query with every field right,
-# rotation by rename and SIGUSR1, dnsperf throughput with the log on and off, and a log
-# that cannot be written (a FIFO nobody reads, or a reader that never reads), which must
-# cost lines, counted, never answers, and must not stop the server from shutting down.
+# rotation by rename and SIGUSR1, every answered query accounted for under a dnsperf
+# load, and a log that cannot be written (a FIFO nobody reads, or a reader that never
+# reads), which must cost lines, counted, never answers, and must not stop the server
+# from shutting down.
 # SPDX-License-Identifier: MIT
 
 # shellcheck source=lib.sh
@@ -128,6 +129,8 @@ start_server "$TEST_TMP/ql.yaml"
 
 ql_send 12 udp A StAtIc.Example.COM NOERROR - - -
 ql_send 3 udp A static.example.com NOERROR 192.0.2.0/24/0 - - 192.0.2.0/24
+ql_send 2 udp A static.example.com NOERROR 2001:db8:1::/48/0 - - 2001:db8:1::/48
+ql_send 1 udp TYPE65000 static.example.com NOERROR - - -
 ql_send 5 tcp AAAA static6.example.com NOERROR - - -
 ql_send 1 udp MX static.example.com NOERROR - - -
 for i in 1 2 3 4 5 6 7 8; do ql_send 1 udp A "nx$i.example.com" NXDOMAIN - - -; done
@@ -239,12 +242,12 @@ diag "start-up: $(sed -n 's/sent=//p' "$TEST_TMP/trickle.out") sent, $ACC_Q answ
 stop_server
 
 # =============================================================================================
-# 4. Throughput: dnsperf with the log on stays within 10% of the log off
+# 4. Under load: every answered query is a line or a counted drop
 # =============================================================================================
 
 printf '%s\n' "static.example.com A" "www.example.com A" "nx.example.com A" \
     "static6.example.com AAAA" "static.example.com MX" >"$TEST_TMP/perf.txt"
-PERF_S=${PERF_S:-2}  # seconds per dnsperf run in the comparison
+PERF_S=${PERF_S:-2}  # seconds of the dnsperf load
 STUCK_S=${STUCK_S:-1} # and against a stuck log: 1 s fills every ring many times over
 
 OFF_PORT=$(free_port)
@@ -259,28 +262,6 @@ OFF_PID=$SERVER_PID
 start_server "$TEST_TMP/on.yaml" "$ON_PORT"
 ON_PID=$SERVER_PID
 
-median2()
-{
-    awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", (a + b) / 2 }'
-}
-
-# bench_round R: off, on, off, on; sets OFF_MED and ON_MED (medians of two runs each).
-bench_round()
-{
-    local off=() on=() r q lost
-    for r in 1 2; do
-        read -r q lost <<<"$(dnsperf_qps "$OFF_PORT" "$TEST_TMP/perf.txt" "$PERF_S")"
-        off+=("$q")
-        diag "round $1 run $r, log off: $q qps, $lost lost"
-        read -r q lost <<<"$(dnsperf_qps "$ON_PORT" "$TEST_TMP/perf.txt" "$PERF_S")"
-        on+=("$q")
-        diag "round $1 run $r, log on:  $q qps, $lost lost"
-    done
-    OFF_MED=$(median2 "${off[@]}")
-    ON_MED=$(median2 "${on[@]}")
-    diag "round $1 medians: off $OFF_MED qps, on $ON_MED qps, ratio $(ratio "$ON_MED" "$OFF_MED")"
-}
-
 ratio()
 {
     awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print 0 }'
@@ -291,38 +272,22 @@ at_least()
     awk -v r="$1" -v min="$2" 'BEGIN { exit !(r >= min) }'
 }
 
+# What the log costs in throughput is a benchmark figure, not a test: `make bench` measures
+# it (tests/bench, the querylog mix) and the README shows it.  Here, a dnsperf load at full
+# speed, and the accounting after it.
 HAVE_DNSPERF=false
 command -v dnsperf >/dev/null 2>&1 && HAVE_DNSPERF=true
 if $HAVE_DNSPERF; then
-    # Each round compares runs taken side by side, under the same load from whatever
-    # else this shared box runs; a second round only when the first falls short, and
-    # then the better of the two rounds' ratios counts.
-    bench_round 1
-    BEST_OFF=$OFF_MED BEST_ON=$ON_MED
-    if ! at_least "$(ratio "$BEST_ON" "$BEST_OFF")" 0.90; then
-        diag "ratio under 0.90 in round 1: a second round; the better round's medians count"
-        bench_round 2
-        if at_least "$(ratio "$ON_MED" "$OFF_MED")" "$(ratio "$BEST_ON" "$BEST_OFF")"; then
-            BEST_OFF=$OFF_MED BEST_ON=$ON_MED
-        fi
-    fi
-    R=$(ratio "$BEST_ON" "$BEST_OFF")
-    diag "qps with the log off: $BEST_OFF; on: $BEST_ON; ratio $R"
-    if [ "$BEST_OFF" -gt 0 ] && at_least "$R" 0.90; then
-        ok "dnsperf qps with the query log on is at least 90% of the qps with it off ($R)"
-    else
-        not_ok "dnsperf qps with the query log on is at least 90% of the qps with it off ($R)"
-    fi
-
-    # Every query the log-on server answered is a line or a counted drop.
+    read -r q lost <<<"$(dnsperf_qps "$ON_PORT" "$TEST_TMP/perf.txt" "$PERF_S")"
+    diag "log on: dnsperf $q qps, $lost lost"
     if wait_for accounted "$ON_MPORT" "$BLOG"; then
-        ok "log on: every answered query is a line or a counted drop"
+        ok "log on, under a dnsperf load: every answered query is a line or a counted drop"
     else
-        not_ok "log on: every answered query is a line or a counted drop"
+        not_ok "log on, under a dnsperf load: every answered query is a line or a counted drop"
     fi
     diag "log on: $ACC_Q queries, $ACC_L lines, $ACC_D dropped (meridian_querylog_dropped_total)"
 else
-    ok "dnsperf qps with the log on and off # SKIP dnsperf is not installed"
+    ok "log on, under a dnsperf load: every answered query is logged # SKIP dnsperf is not installed"
 fi
 stop_server "$ON_PID" # the log-off server stays, to pace section 5
 
