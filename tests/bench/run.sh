@@ -24,7 +24,8 @@
 #                         core busy, few enough not to overflow a default socket buffer
 #   BENCH_RATE [10000]    queries/s of the latency runs; BENCH_LAT_SECONDS [4, quick 2]
 #   BENCH_BIGZONE [1]     0 skips the big-zone load test; BENCH_BIG_RECORDS [1000000]
-#   BENCH_SERVERS ["meridiand knotd nsd gdnsd"]   BENCH_MIXES ["static geo"]
+#   BENCH_SERVERS ["meridiand knotd nsd gdnsd"]   BENCH_MIXES ["static geo querylog"]
+#   BENCH_CEILING [1]     0 skips udpecho, the no-DNS-work ceiling of each mix
 #   BENCH_GEOIP           the GeoIP2 City database of the geo mix
 #                         [data/GeoLite2-City.mmdb of the source tree: contrib/fetch-geoip --city]
 #   MERIDIAND             the daemon to test [./meridiand: make runs us in the build dir]
@@ -48,7 +49,8 @@ BIG_RECORDS=${BENCH_BIG_RECORDS:-1000000}
 BIG_TIMEOUT=240 # seconds a server may take to load the big zone
 READY_TIMEOUT=30
 SERVERS=${BENCH_SERVERS:-meridiand knotd nsd gdnsd}
-MIXES=${BENCH_MIXES:-static geo}
+CEILING=${BENCH_CEILING:-1}
+MIXES=${BENCH_MIXES:-static geo querylog}
 GEOIP=${BENCH_GEOIP:-$HERE/../../data/GeoLite2-City.mmdb}
 PIDS=""
 DNSPERF_OPTS=""
@@ -152,6 +154,10 @@ zones:
   example.com: $2
 EOF
     if [ "$4" = geo ]; then cat "$T/geo/meridian.yaml" >>"$1/meridian.yaml"; fi
+    if [ "$4" = querylog-on ]; then
+        sed -i "s|^  workers: 1$|  workers: 1\\n  query_log: $1/query.log\\n  metrics: 127.0.0.1:$QL_MPORT|" \
+            "$1/meridian.yaml"
+    fi
 }
 exec_meridiand() { exec taskset -c 0 "$MERIDIAND" -c "$1/meridian.yaml"; }
 
@@ -365,7 +371,14 @@ blast_watched() {
     t1=$(now_ms) w1=$(run_delay_ms "$SRV_PID") s1=$(cpu_ticks "$SRV_PID")
     SRV_TICKS=$((s1 - s0))
     DROPS=$(($(socket_drops) - d0))
-    NOISE=$(awk -v ms=$((t1 - t0)) -v w=$((w1 - w0)) -v g="$(field "$LINE" wait_ms)" \
+    w=$((w1 - w0))
+    # A server whose own threads share CPU 0 (the query log's writer) waits behind itself:
+    # then what others took of CPU 0 is the part of the run the server did not use.
+    if [ "${SRV_SHARES_CPU:-0}" = 1 ]; then
+        w=$(awk -v ms=$((t1 - t0)) -v t="$SRV_TICKS" -v hz="$CLK_TCK" \
+            'BEGIN { w = ms - t * 1000 / hz; printf "%.0f", w > 0 ? w : 0 }')
+    fi
+    NOISE=$(awk -v ms=$((t1 - t0)) -v w="$w" -v g="$(field "$LINE" wait_ms)" \
         -v x0=$(($(steal_ticks 0) - st0)) -v x1=$(($(steal_ticks 1) - st1)) -v hz="$CLK_TCK" \
         'BEGIN {
             o0 = (w + x0 * 1000 / hz) / ms
@@ -525,6 +538,7 @@ mix_static() {
             say "-- $s: not installed, skipped"
         fi
     done
+    bench_ceiling static "$T/static/queries.txt"
     print_table static
 }
 
@@ -561,7 +575,118 @@ mix_geo() {
         fi
     done
     DNSPERF_OPTS=""
+    bench_ceiling geo "$T/geo/queries.txt"
     print_table geo
+}
+
+# The query log's cost: meridiand on the static mix with server.query_log off, then on
+# (a line per query, written by its own thread on the same core), measured side by side.
+# The ratio is the share of its throughput meridiand keeps with the log on.  The log's
+# own accounting comes from /metrics: lines written and lines dropped (a full ring drops
+# a line rather than slow an answer).
+mix_querylog() {
+    available meridiand || return 0
+    if [ ! -s "$T/static/queries.txt" ]; then
+        mkdir -p "$T/static"
+        python3 "$HERE/genzone.py" static "$T/static/example.com.zone" \
+            "$T/static/queries.txt" >/dev/null
+    fi
+    say "== query log: meridiand on the static mix, server.query_log off, then on"
+    for mode in off on; do
+        say "-- meridiand, query log $mode"
+        NOISY=0
+        SRV_SHARES_CPU=$([ "$mode" = on ] && echo 1 || echo 0)
+        QL_MPORT=$(free_port)
+        if ! launch meridiand "$T/static/example.com.zone" "querylog-$mode" \
+            host0000.example.com "$READY_TIMEOUT" || ! measure_qps "$T/static/queries.txt"; then
+            printf '%s|failed\n' "$mode" >>"$T/rows.querylog"
+            stop_server
+            continue
+        fi
+        # dnsperf, as operators measure: its one core is the limit, not the server's.
+        dp=$(taskset -c 1 dnsperf -s 127.0.0.1 -p "$SRV_PORT" -d "$T/static/queries.txt" \
+            -l "$DNSPERF_SECS" 2>&1 | awk '/Queries per second/ { printf "%.0f", $4 }')
+        say "  dnsperf: ${dp:-?} qps"
+        acct=""
+        if [ "$mode" = on ]; then
+            m=$(python3 -c 'import sys, urllib.request as u
+print(u.urlopen(sys.argv[1], timeout=5).read().decode())' "http://127.0.0.1:$QL_MPORT/metrics")
+            q=$(printf '%s\n' "$m" | awk '/^meridian_queries_total/ { n += $2 } END { printf "%.0f", n }')
+            d=$(printf '%s\n' "$m" | awk '/^meridian_querylog_dropped_total/ { printf "%.0f", $2 }')
+            stop_server
+            acct="$(wc -l <"$SRV_DIR/query.log") lines for $q queries, $d dropped"
+            say "  log: $acct"
+        else
+            stop_server
+        fi
+        [ "$NOISY" = 1 ] && m="$mode*" || m=$mode
+        printf '%s|%s|%s|%s|%s|%s\n' "$m" "$QPS" "$UTIL" "$PER_CPU" "$dp" "$acct" \
+            >>"$T/rows.querylog"
+    done
+    SRV_SHARES_CPU=0
+    print_querylog_table
+}
+
+print_querylog_table() {
+    [ -s "$T/rows.querylog" ] || return
+    say ""
+    say "query log: meridiand on the static mix with the log off and on.  qps/core: median of" \
+        "$RUNS x $RUN_SECS s, the log's writer thread on the same core"
+    say "as the worker; dnsperf: $DNSPERF_SECS s from CPU 1, as operators measure (dnsperf's" \
+        "core is the limit); on/off = the share kept with the log on"
+    awk -F'|' '
+        function share(v, base) {
+            return (base + 0 > 0 && v + 0 > 0) ? sprintf("%.2f", v / base) : "-"
+        }
+        { row[NR] = $0; if ($1 ~ /^off/) { off = $2; offdp = $5 } }
+        END {
+            fmt = "%-9s | %15s | %4s | %9s | %6s | %11s | %6s | %s\n"
+            printf fmt, "query log", "static qps/core", "CPU", "qps/CPU-s", "on/off", "dnsperf qps",
+                "on/off", "log"
+            for (i = 1; i <= NR; i++) {
+                split(row[i], f, "|")
+                on = f[1] ~ /^on/
+                printf fmt, f[1], f[2], f[3] == "" ? "-" : f[3] "%", f[4] == "" ? "-" : f[4],
+                    on ? share(f[2], off) : "-", f[5] == "" ? "-" : f[5],
+                    on ? share(f[5], offdp) : "-", f[6] == "" ? "-" : f[6]
+            }
+        }' "$T/rows.querylog"
+}
+
+# bench_ceiling MIX QUERYFILE: udpecho (udpecho.c), which sends every query back with QR
+# set and does no DNS work, pinned and driven as the servers are.  Its qps/core is the most
+# any server can reach on this machine, so the tables show how near each one comes.
+bench_ceiling() {
+    [ "$CEILING" = 1 ] || return 0
+    say "-- udpecho (the ceiling: each query sent back as it came, no DNS work)"
+    NOISY=0
+    SRV_NAME=udpecho SRV_DIR=$T/udpecho.$1
+    mkdir -p "$SRV_DIR"
+    SRV_PORT=$(free_port)
+    taskset -c 0 "$UDPECHO" "$SRV_PORT" >"$SRV_DIR/log" 2>&1 &
+    SRV_PID=$!
+    PIDS="$PIDS $SRV_PID"
+    if ! wait_echo || ! measure_qps "$2"; then
+        printf 'udpecho|failed\n' >>"$T/rows.$1"
+        stop_server
+        return
+    fi
+    [ "$NOISY" = 1 ] && name="udpecho*" || name=udpecho
+    printf '%s|%s|%s|%s|||||\n' "$name" "$QPS" "$UTIL" "$PER_CPU" >>"$T/rows.$1"
+    stop_server
+}
+
+# wait_echo: until udpecho sends a datagram back (dig reads the echo as a reply).
+wait_echo() {
+    deadline=$(($(now_ms) + READY_TIMEOUT * 1000))
+    until dig +norecurse +time=1 +tries=1 -p "$SRV_PORT" @127.0.0.1 example.com A \
+        >/dev/null 2>&1; do
+        alive "$SRV_PID" && [ "$(now_ms)" -lt "$deadline" ] || {
+            server_died "before echoing"
+            return 1
+        }
+        sleep 0.05
+    done
 }
 
 # The spot checks: a country, a client /24 in it and the region the map gives it.
@@ -714,7 +839,13 @@ print_table() {
                     noisy = 1
                 if (f[1] ~ /!/)
                     wrong = 1
+                if (f[1] ~ /^udpecho/)
+                    ceiling = 1
             }
+            if (ceiling)
+                print "udpecho sends each query back and does no DNS work: its qps/core is the" \
+                    " ceiling here, and meridian/peer on its row is the share of it meridiand reaches"
+
             if (noisy)
                 print "* other processes on the machine disturbed every run of this server" \
                     " (throughput or latency): its numbers are low and noisy"
@@ -764,7 +895,7 @@ print_summary() {
         "is faster)"
     for f in static geo big; do [ -e "$T/rows.$f" ] || : >"$T/rows.$f"; done
     for f in static geo; do [ -e "$T/notes.$f" ] || : >"$T/notes.$f"; done
-    awk -F'|' -v servers="$SERVERS" '
+    awk -F'|' -v servers="$SERVERS udpecho" '
         function key(n) { sub(/[*!]+$/, "", n); return n }
         function num(v) { return v ~ /^[0-9]+$/ }
         FILENAME ~ /rows\.static$/ {
@@ -783,7 +914,7 @@ print_summary() {
             split(row, f, "|")
             return num(f[5]) ? f[5] "/" f[6] "/" f[7] : "-"
         }
-        function loss(row,  f) { split(row, f, "|"); return num(f[2]) ? f[8] : "-" }
+        function loss(row,  f) { split(row, f, "|"); return num(f[2]) && f[8] != "" ? f[8] : "-" }
         function ratio(a, b) { return (num(a) && num(b) && b > 0) ? sprintf("%.2f", a / b) : "-" }
         END {
             n = split(servers, name, " ")
@@ -800,7 +931,7 @@ print_summary() {
                     b[4] / 1024) : \
                     (b[2] == "" ? "-" : b[2])
                 r = s == "meridiand" ? "-" : ratio(ms, qps(st[s])) ", " ratio(mg, qps(ge[s]))
-                note = flag[s] nt[s]
+                note = flag[s] nt[s] (s == "udpecho" ? "the ceiling: no DNS work" : "")
                 sub(/; $/, "", note)
                 printf fmt, s, qps(st[s]), qps(ge[s]), ratio(qps(ge[s]), qps(st[s])),
                     lat(st[s]), lat(ge[s]), loss(st[s]) ", " loss(ge[s]), load, r, note
@@ -824,6 +955,9 @@ main() {
     CLK_TCK=$(getconf CLK_TCK)
     cc -O2 -std=c11 -Wall -Wextra -Werror -o "$UDPBLAST" "$HERE/udpblast.c" ||
         die "cannot build udpblast"
+    UDPECHO=$T/udpecho
+    cc -O2 -std=c11 -Wall -Wextra -Werror -o "$UDPECHO" "$HERE/udpecho.c" ||
+        die "cannot build udpecho"
     say "meridian bench: $RUNS x $RUN_SECS s per server, latency at $RATE qps for $LAT_SECS s"
     for mix in $MIXES; do
         "mix_$mix"
