@@ -85,9 +85,13 @@ struct dyn {
     struct arena arena;
 };
 
-#define PLACE_SLOTS       4096
-#define CLIENT_SLOTS_LOG2 16
-#define CLIENT_SLOTS      (1u << CLIENT_SLOTS_LOG2) /* 8 MB a thread, touched as clients come */
+#define PLACE_SLOTS 4096
+/* The location cache: 32,768 sets of two entries, 8 MB a thread.  Two ways, because a
+ * resolver's working set of prefixes cycles: two prefixes sharing a slot of a
+ * direct-mapped table would evict each other on every query. */
+#define CLIENT_SETS_LOG2 15
+#define CLIENT_WAYS      2
+#define CLIENT_SLOTS     ((1u << CLIENT_SETS_LOG2) * CLIENT_WAYS)
 
 struct dyn_scratch {
     uint64_t rng;

@@ -119,9 +119,9 @@ static void locate_fresh(const struct dyn *d, const struct dyn_client *c, struct
         trace_place(d, out, trace);
 }
 
-/* The slot of a client prefix.  Addresses arrive with the bits past the prefix zeroed
+/* The set of a client prefix.  Addresses arrive with the bits past the prefix zeroed
  * (packet.c and dyn_client_parse see to it), so equal prefixes have equal bytes. */
-static struct cached_location *client_slot(struct dyn_scratch *ws, const struct dyn_client *c)
+static struct cached_location *client_set(struct dyn_scratch *ws, const struct dyn_client *c)
 {
     uint64_t hi, lo;
     memcpy(&hi, c->addr, 8);
@@ -129,7 +129,7 @@ static struct cached_location *client_slot(struct dyn_scratch *ws, const struct 
     uint64_t h =
         (hi ^ (lo * 0xC2B2AE3D27D4EB4FULL) ^ ((uint64_t)c->bits << 8 | (unsigned)c->family)) *
         0x9E3779B97F4A7C15ULL;
-    return &ws->clients[h >> (64 - CLIENT_SLOTS_LOG2)];
+    return &ws->clients[(h >> (64 - CLIENT_SETS_LOG2)) * CLIENT_WAYS];
 }
 
 static bool same_client(const struct location *l, const struct dyn_client *c)
@@ -154,10 +154,15 @@ void locate(const struct dyn *d, const struct dyn_client *c, struct dyn_scratch 
         locate_fresh(d, c, ws, out, trace);
         return;
     }
-    struct cached_location *slot = client_slot(ws, c);
-    if (slot->id != d->id || !same_client(&slot->loc, c)) {
-        locate_fresh(d, c, ws, &slot->loc, NULL);
-        slot->id = d->id;
-    }
-    *out = slot->loc;
+    struct cached_location *set = client_set(ws, c);
+    for (unsigned i = 0; i < CLIENT_WAYS; i++)
+        if (set[i].id == d->id && same_client(&set[i].loc, c)) {
+            *out = set[i].loc;
+            return;
+        }
+    /* A miss: the entries move one way down, the last one leaves, the new one goes first. */
+    memmove(set + 1, set, (CLIENT_WAYS - 1) * sizeof(*set));
+    locate_fresh(d, c, ws, &set[0].loc, NULL);
+    set[0].id = d->id;
+    *out = set[0].loc;
 }
