@@ -133,14 +133,8 @@ void resp_set_apex(struct response *r, const uint8_t *apex, size_t len, uint16_t
     r->apex_ptr = ptr;
 }
 
-/* Writes name (wire, any case) compressed against what the message holds; returns the
- * offset the name can later be pointed at, or 0 when it does not fit. */
-static size_t put_name(struct response *r, const uint8_t *name)
+static void lower_name(const uint8_t *name, uint8_t *low)
 {
-    int prefix = r->apex_len ? apex_prefix(r, name) : -1;
-    if (prefix >= 0)
-        return put_under_apex(r, name, (size_t)prefix);
-    uint8_t low[DNAME_MAX + 1];
     size_t n = 0;
     for (const uint8_t *p = name;; p += *p + 1) {
         low[n] = *p;
@@ -150,6 +144,31 @@ static size_t put_name(struct response *r, const uint8_t *name)
         if (!*p)
             break;
     }
+}
+
+/* Whether the message already holds name, or a suffix of it longer than the apex (an NS
+ * target that glue repeats, a delegation in the question): pointing there is tighter
+ * than labels and a pointer to the apex. */
+static bool held_below_apex(const struct response *r, const uint8_t *name, size_t prefix,
+                            uint8_t *low)
+{
+    lower_name(name, low);
+    for (size_t at = 0; at < prefix; at += name[at] + 1u)
+        if (find_suffix(r, low + at) >= 0)
+            return true;
+    return false;
+}
+
+/* Writes name (wire, any case) compressed against what the message holds; returns the
+ * offset the name can later be pointed at, or 0 when it does not fit. */
+static size_t put_name(struct response *r, const uint8_t *name)
+{
+    uint8_t low[DNAME_MAX + 1];
+    int prefix = r->apex_len ? apex_prefix(r, name) : -1;
+    if (prefix >= 0 && !held_below_apex(r, name, (size_t)prefix, low))
+        return put_under_apex(r, name, (size_t)prefix);
+    if (prefix < 0)
+        lower_name(name, low);
     /* Where this name's labels start; they become pointer targets only once the name is
      * whole, or a later suffix could match bytes not yet written (a stale buffer). */
     uint16_t starts[DNAME_LABELS];
