@@ -285,8 +285,7 @@ bool dyn_service_all_down(const struct dyn *d, unsigned service)
     const struct conf_service *cs = &d->conf->services[service];
     const struct dyn_service *s = &d->services[service];
     for (unsigned r = 0; r < d->nregions; r++)
-        if (service_uses(cs, r) && !state_drained(d->regions[r].st) &&
-            !atomic_load(&s->st[r]->drained) && region_healthy(&d->regions[r]))
+        if (service_uses(cs, r) && region_admin_ok(d, s, r) && region_healthy(&d->regions[r]))
             return false;
     return true;
 }

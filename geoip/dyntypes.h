@@ -116,6 +116,8 @@ int policy_pick(const struct dyn *d, const struct dyn_service *s, const struct l
                 struct dyn_scratch *ws, bool dync, bool *fail_open, uint8_t *scope,
                 struct diag *trace);
 bool region_healthy(const struct dyn_region *r);
+/* Not drained (everywhere or for this service) and not set to weight 0 at run time. */
+bool region_admin_ok(const struct dyn *d, const struct dyn_service *s, unsigned r);
 
 static inline uint64_t scratch_random(struct dyn_scratch *ws)
 {

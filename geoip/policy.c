@@ -33,7 +33,7 @@ static int64_t weight_override(const struct dyn_service *s, unsigned r)
     return atomic_load_explicit(&s->st[r]->weight, memory_order_relaxed);
 }
 
-static bool admin_ok(const struct dyn *d, const struct dyn_service *s, unsigned r)
+bool region_admin_ok(const struct dyn *d, const struct dyn_service *s, unsigned r)
 {
     return !state_drained(d->regions[r].st) &&
            !atomic_load_explicit(&s->st[r]->drained, memory_order_relaxed) &&
@@ -47,7 +47,7 @@ static bool eligible(const struct dyn *d, const struct dyn_service *s, unsigned 
         return false;
     if (pass == PASS_ANY)
         return true;
-    if (!admin_ok(d, s, r))
+    if (!region_admin_ok(d, s, r))
         return false;
     return pass == PASS_ADMIN || region_healthy(&d->regions[r]);
 }
