@@ -137,51 +137,17 @@ const char *geodb_describe(const struct geodb *g, unsigned i)
     return g->dbs[i].describe;
 }
 
-static void make_sockaddr(int family, const uint8_t *addr, struct sockaddr_storage *ss)
-{
-    memset(ss, 0, sizeof(*ss));
-    if (family == AF_INET) {
-        struct sockaddr_in *s = (struct sockaddr_in *)ss;
-        s->sin_family = AF_INET;
-        memcpy(&s->sin_addr, addr, 4);
-    } else {
-        struct sockaddr_in6 *s = (struct sockaddr_in6 *)ss;
-        s->sin6_family = AF_INET6;
-        memcpy(&s->sin6_addr, addr, 16);
-    }
-}
-
-static uint8_t family_prefix(const MMDB_s *m, int family, uint16_t netmask)
-{
-    /* IPv4 lives under ::/96 of an IPv6 tree; libmaxminddb counts from the IPv6 root. */
-    if (family == AF_INET && m->metadata.ip_version == 6) {
-        uint16_t base = m->ipv4_start_node.netmask;
-        netmask = netmask > base ? (uint16_t)(netmask - base) : 0;
-    }
-    unsigned max = family == AF_INET ? 32 : 128;
-    return (uint8_t)(netmask > max ? max : netmask);
-}
-
-/* One database's verdict, false when it has none for the family or its tree is damaged. */
+/* One database's verdict, false when it has no tree for the family (an IPv6 address and
+ * an IPv4 database) or its tree is damaged below the table.  geodb_open built a table
+ * for every tree a database has. */
 static bool db_lookup(const struct db *db, int family, const uint8_t *addr,
                       struct treejump_result *out)
 {
     const struct treejump *t = db->jump[family == AF_INET6];
-    if (t) {
-        *out = treejump_lookup(t, &db->mmdb, addr);
-        return out->ok;
-    }
-    struct sockaddr_storage ss;
-    make_sockaddr(family, addr, &ss);
-    int err;
-    MMDB_lookup_result_s r = MMDB_lookup_sockaddr(&db->mmdb, (const struct sockaddr *)&ss, &err);
-    if (err != MMDB_SUCCESS)
-        return false; /* e.g. an IPv6 address against an IPv4-only database */
-    *out = (struct treejump_result){.ok = true,
-                                    .found = r.found_entry,
-                                    .netmask = family_prefix(&db->mmdb, family, r.netmask),
-                                    .offset = r.entry.offset};
-    return true;
+    if (!t)
+        return false;
+    *out = treejump_lookup(t, &db->mmdb, addr);
+    return out->ok;
 }
 
 struct geodb_hit geodb_lookup(const struct geodb *g, int family, const uint8_t *addr)

@@ -3,6 +3,7 @@
 #include "config.h"
 #include "lib/arena.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,10 +59,12 @@ void arena_free(struct arena *a)
     arena_init(a);
 }
 
-static struct arena_chunk *chunk_new(size_t size)
+/* populate: fault every page in now, for an arena that is already growing (a big zone
+ * loads faster so); a first chunk fills in as it is used, so a small arena costs little. */
+static struct arena_chunk *chunk_new(size_t size, bool populate)
 {
     void *p = mmap(NULL, sizeof(struct arena_chunk) + size, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+                   MAP_PRIVATE | MAP_ANONYMOUS | (populate ? MAP_POPULATE : 0), -1, 0);
     if (p == MAP_FAILED)
         return NULL;
     struct arena_chunk *c = p;
@@ -101,7 +104,7 @@ static void *take(struct arena *a, size_t want)
         /* A large block gets its own chunk behind the current one, so the current
          * chunk's free tail is not wasted. */
         size_t size = n > CHUNK_SIZE / 4 ? n : CHUNK_SIZE;
-        struct arena_chunk *nc = chunk_new(size);
+        struct arena_chunk *nc = chunk_new(size, c != NULL || size != CHUNK_SIZE);
         if (!nc) {
             a->failed = 1;
             return NULL;

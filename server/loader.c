@@ -64,11 +64,11 @@ static struct zone *load_one(const struct conf_zone *cz, const struct services *
     }
     *failed = true;
     struct zone *keep = old_zone(old, origin);
-    if (keep)
+    if (keep) {
         atomic_fetch_add(&keep->refs, 1);
-    if (keep)
         diag_note(d, "zone %s: keeping the version loaded before (serial %u)", cz->name,
                   keep->serial);
+    }
     return keep;
 }
 

@@ -265,10 +265,8 @@ static size_t format(const struct entry *e, char *out, size_t size)
     }
     put_char(&l, ' ');
     if (e->qname_len) {
-        uint8_t wire[DNAME_MAX + 1];
         char qname[DNAME_TEXTMAX];
-        memcpy(wire, e->qname, e->qname_len);
-        dname_to_text(wire, qname, sizeof(qname));
+        dname_to_text(e->qname, qname, sizeof(qname)); /* stored whole, root label too */
         put_str(&l, qname);
     } else {
         put_char(&l, '-');

@@ -9,14 +9,12 @@
 
 #define MAX_BLOCKS 1100
 
-const uint16_t stats_qtype_codes[STATS_QTYPES - 1] = {1,  2,  5,  6,  12, 15, 16,  28, 33,
-                                                      35, 43, 48, 52, 64, 65, 255, 257};
 const char *const stats_qtype_names[STATS_QTYPES] = {
     "A",     "NS", "CNAME",  "SOA",  "PTR",  "MX",    "TXT", "AAAA", "SRV",
     "NAPTR", "DS", "DNSKEY", "TLSA", "SVCB", "HTTPS", "ANY", "CAA",  "other"};
 
 /* One more than the slot of each query type below 256 that has its own (the order of
- * stats_qtype_codes); 0 for the rest. */
+ * stats_qtype_names); 0 for the rest. */
 const uint8_t stats_qtype_index[256] = {
     [1] = 1,  [2] = 2,   [5] = 3,   [6] = 4,   [12] = 5,  [15] = 6,  [16] = 7,  [28] = 8,
     [33] = 9, [35] = 10, [43] = 11, [48] = 12, [52] = 13, [64] = 14, [65] = 15, [255] = 16,

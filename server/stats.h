@@ -16,7 +16,6 @@ enum proto { PROTO_UDP, PROTO_TCP, PROTO_COUNT };
 
 /* Query types counted by name; the rest share the last slot. */
 #define STATS_QTYPES 18
-extern const uint16_t stats_qtype_codes[STATS_QTYPES - 1];
 extern const char *const stats_qtype_names[STATS_QTYPES];
 
 struct stats {

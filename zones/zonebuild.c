@@ -484,25 +484,9 @@ static void link_occluded(struct bnode *n)
         n->out->flags |= NODE_OCCLUDED;
 }
 
-/* Offset of the target name inside one record's rdata, for types whose targets get
- * additional-section addresses (RFC 1035 §3.3.9, §3.3.11; RFC 2782). */
-static int target_offset(uint16_t type)
-{
-    switch (type) {
-    case LDNS_RR_TYPE_NS:
-        return 0;
-    case LDNS_RR_TYPE_MX:
-        return 2;
-    case LDNS_RR_TYPE_SRV:
-        return 6;
-    default:
-        return -1;
-    }
-}
-
 static void link_targets(struct zone_builder *b, const struct rrset *s)
 {
-    int off = target_offset(s->type);
+    int off = rrset_target_offset(s->type);
     if (off < 0)
         return;
     const struct node **t = (const struct node **)rrset_targets(s);

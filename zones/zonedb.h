@@ -134,3 +134,5 @@ const struct node *node_stop(const struct zone *z, const struct node *n);
  * NULL for other types. */
 const struct node *const *rrset_targets(const struct rrset *s);
 bool rrset_has_targets(uint16_t type);
+/* Where the target name starts in one record's rdata of such a type; -1 for others. */
+int rrset_target_offset(uint16_t type);
