@@ -21,8 +21,9 @@ PY
 check "the dashboard is JSON with panels and queries" test -s "$RULES"
 if command -v promtool >/dev/null; then
     out=$(promtool check rules "$RULES" 2>&1)
-    check "promtool parses every panel's query" test $? -eq 0
-    [ $? -eq 0 ] || diag "$out"
+    rc=$? # promtool's status, before check's own replaces $?
+    check "promtool parses every panel's query" test "$rc" -eq 0
+    [ "$rc" -eq 0 ] || diag "promtool exit $rc:" "$out"
 else
     ok "promtool parses every panel's query # SKIP promtool is not installed"
 fi
@@ -47,7 +48,7 @@ zones:
 CONF
 start_server "$TEST_TMP/m.yaml"
 scrape=$(python3 -c "import urllib.request,sys; print(urllib.request.urlopen('http://127.0.0.1:$MPORT/metrics').read().decode())")
-missing=$(python3 - "$DASH" <<PY
+missing=$(python3 - "$DASH" 2>"$TEST_TMP/missing.err" <<PY
 import json, re, sys
 dash = json.load(open(sys.argv[1]))
 families = set(re.findall(r"^# TYPE (\S+)", """$scrape""", re.M))
@@ -56,8 +57,12 @@ for p in dash["panels"]:
     for t in p["targets"]:
         used |= set(re.findall(r"\b(meridian_[a-z_]+)\b", t["expr"]))
 print(" ".join(sorted(used - families)))
+# No meridian_* metric in any panel: nothing was compared, so the check must not pass.
+sys.exit(0 if used else "no panel names a meridian_* metric")
 PY
 )
-check "every metric the dashboard names is exported" test -z "$missing"
+rc=$? # python's status: non-zero when it failed or found no metric to compare
+check "every metric the dashboard names is exported" test "$rc" -eq 0 -a -z "$missing"
+[ "$rc" -eq 0 ] || diag "python exit $rc:" "$(cat "$TEST_TMP/missing.err")"
 [ -z "$missing" ] || diag "not exported: $missing"
 done_testing

@@ -65,6 +65,22 @@ scope_of()
     dig_raw +noall +comments $1 | sed -n 's|^; CLIENT-SUBNET: .*/||p' | grep . || echo none
 }
 
+# check_scope "ok description" "not ok description" "dig args" LO HI DIAG...: one test point,
+# the reply's ECS scope is /LO to /HI.  "{s}" in the descriptions and DIAG lines stands for
+# the scope found; DIAG lines are printed on failure.  Sets s, for the checks that follow.
+check_scope()
+{
+    local yes=$1 no=$2 args=$3 lo=$4 hi=$5 line
+    shift 5
+    s=$(scope_of "$args")
+    if [ "$s" != none ] && [ "$s" -ge "$lo" ] && [ "$s" -le "$hi" ]; then
+        ok "${yes//\{s\}/$s}"
+    else
+        not_ok "${no//\{s\}/$s}"
+        for line in "$@"; do diag "${line//\{s\}/$s}"; done
+    fi
+}
+
 # mmdb_prefix DB ADDRESS: the length of the database network holding ADDRESS, found or
 # not, in ADDRESS's own family (mmdblookup counts IPv4 in an IPv6 tree from ::/96).
 mmdb_prefix()
@@ -273,13 +289,10 @@ check_geo "an address no database knows: default region, scope of its empty netw
 p1=$(mmdb_prefix "$D/city.mmdb" 12.5.5.0)
 p2=$(mmdb_prefix "$D/flat.mmdb" 12.5.5.0)
 diag "12.5.5.0: empty network /$p1 in city.mmdb, /$p2 in flat.mmdb"
-s=$(scope_of "+subnet=12.5.5.0/24 www.example.com A")
-if [ "$s" != none ] && [ "$s" -ge "$p2" ] && [ "$s" -le 24 ]; then
-    ok "unknown to both databases: scope /$s covers no network of the second (/$p2 to /24)"
-else
-    not_ok "unknown to both databases: scope covers no network of the second database"
-    diag "scope /$s; city.mmdb's empty network is /$p1, flat.mmdb's /$p2: want /$p2 to /24"
-fi
+check_scope "unknown to both databases: scope /{s} covers no network of the second (/$p2 to /24)" \
+    "unknown to both databases: scope covers no network of the second database" \
+    "+subnet=12.5.5.0/24 www.example.com A" "$p2" 24 \
+    "scope /{s}; city.mmdb's empty network is /$p1, flat.mmdb's /$p2: want /$p2 to /24"
 
 # 12.16.5.0 is in flat.mmdb's AR /12, which city.mmdb (consulted first) splits: its
 # 12.20.1.0/24 is IN.  The answer (AR -> sa-east-1) holds only where city.mmdb is empty
@@ -287,14 +300,11 @@ fi
 p1=$(mmdb_prefix "$D/city.mmdb" 12.16.5.0)
 p2=$(mmdb_prefix "$D/flat.mmdb" 12.16.5.0)
 diag "12.16.5.0: empty network /$p1 in city.mmdb, record network /$p2 in flat.mmdb"
-s=$(scope_of "+subnet=12.16.5.0/24 www.example.com A")
-if [ "$s" != none ] && [ "$s" -ge "$p1" ] && [ "$s" -le 24 ]; then
-    ok "found in the second database only: scope /$s leaves out the first's records (/$p1 to /24)"
-else
-    not_ok "found in the second database only: the scope leaves out the first database's records"
-    diag "scope /$s; flat.mmdb's record is /$p2 but city.mmdb's empty network is /$p1" \
-        "(a /$s scope covers city.mmdb's 12.20.1.0/24, which maps to apac-south): want /$p1 to /24"
-fi
+check_scope "found in the second database only: scope /{s} leaves out the first's records (/$p1 to /24)" \
+    "found in the second database only: the scope leaves out the first database's records" \
+    "+subnet=12.16.5.0/24 www.example.com A" "$p1" 24 \
+    "scope /{s}; flat.mmdb's record is /$p2 but city.mmdb's empty network is /$p1" \
+    "(a /{s} scope covers city.mmdb's 12.20.1.0/24, which maps to apac-south): want /$p1 to /24"
 check_geo "... and it gets the second database's answer (AR: SA -> sa-east-1)" \
     "+subnet=12.16.5.0/24 www.example.com A" --ecs "12.16.5.0/24/$s" \
     --answer "$(A $WWW 203.0.113.30)"
@@ -355,26 +365,20 @@ check_geo "geoip.nets decides for the other policies too (nearest)" \
 
 # 2a02:2000:abcd:: is in the database's FR /32, which also holds the nets /48
 # 2a02:2000:ffff::; the two part at bit 33, so the scope must be /34 or longer.
-s=$(scope_of "+subnet=2a02:2000:abcd::/48 www.example.com A")
-if [ "$s" != none ] && [ "$s" -ge 34 ] && [ "$s" -le 48 ]; then
-    ok "a database network holding a geoip.nets entry: the scope (/$s) leaves that entry out"
-else
-    not_ok "a database network holding a geoip.nets entry: the scope leaves that entry out"
-    diag "scope /$s for 2a02:2000:abcd::/48; 2a02:2000:ffff::/48 is a nets entry: want /34 to /48"
-fi
+check_scope "a database network holding a geoip.nets entry: the scope (/{s}) leaves that entry out" \
+    "a database network holding a geoip.nets entry: the scope leaves that entry out" \
+    "+subnet=2a02:2000:abcd::/48 www.example.com A" 34 48 \
+    "scope /{s} for 2a02:2000:abcd::/48; 2a02:2000:ffff::/48 is a nets entry: want /34 to /48"
 check_geo "... and the address still gets the database's answer (FR: EU -> eu-central-1)" \
     "+subnet=2a02:2000:abcd::/48 www.example.com A" --ecs "2a02:2000:abcd::/48/$s" \
     --answer "$(A $WWW 198.51.100.20)"
 
 # 11.12.0.0/16 is not in the fixtures at all; 11.12.99.0 differs from the nets entry
 # 11.12.34.0/24 from bit 17 on, so any scope from /17 up keeps that /24 out.
-s=$(scope_of "+subnet=11.12.99.0/24 www.example.com A")
-if [ "$s" != none ] && [ "$s" -ge 17 ] && [ "$s" -le 24 ]; then
-    ok "next to a geoip.nets entry the scope (/$s) does not cover that entry"
-else
-    not_ok "next to a geoip.nets entry the scope does not cover that entry"
-    diag "scope /$s for 11.12.99.0/24; 11.12.34.0/24 is a nets entry: want /17 to /24"
-fi
+check_scope "next to a geoip.nets entry the scope (/{s}) does not cover that entry" \
+    "next to a geoip.nets entry the scope does not cover that entry" \
+    "+subnet=11.12.99.0/24 www.example.com A" 17 24 \
+    "scope /{s} for 11.12.99.0/24; 11.12.34.0/24 is a nets entry: want /17 to /24"
 
 # ---- databases in order, flat schema -------------------------------------------------------
 
@@ -426,8 +430,9 @@ while read -r net region name why; do
         paste -sd ' ')
     check_eq "nearest: ${name//_/ } -> $region $why" "${REGION_V4[$region]}" "$got"
 done <<<"$NEAREST"
-check_eq "hand computation: for Istanbul (continent AS) nearest is eu-west-1, not apac-south" \
-    "eu-west-1" "$(printf '%s\n' "$NEAREST" | awk '$1 == "11.9.9.0/24" { print $2 }')"
+# This script's own arithmetic on fixed numbers, which no server can change: a note, not a test.
+diag "hand computation: for Istanbul (continent AS) nearest is $(printf '%s\n' "$NEAREST" |
+    awk '$1 == "11.9.9.0/24" { print $2 }') (eu-west-1 expected, not apac-south)"
 check_geo "nearest, unknown location: the first configured candidate (sa-east-1)" \
     "+subnet=45.1.2.0/24 near.example.com A" --ecs "45.1.2.0/24/$empty" \
     --answer "near.example.com. 30 IN A 203.0.113.30"

@@ -312,8 +312,12 @@ check_eq "a 20-link CNAME chain is answered with 9 CNAMEs, c1 to c9, in order" \
     "$answer"
 check_eq "... and NOERROR" NOERROR \
     "$(dig_raw +noall +comments c1.example.com A | sed -n 's/.*status: \([A-Z]*\),.*/\1/p')"
-check "a CNAME loop is answered with at most 9 CNAMEs" \
-    test "$(dig_section answer loop1.example.com A | grep -c CNAME)" -le 9
-check "the server survived the chains" alive
+# At least one: a timeout or an empty answer must not pass as "at most 9".
+loop=$(dig_section answer loop1.example.com A | grep -c ' IN CNAME ')
+check "a CNAME loop is answered with 1 to 9 CNAMEs" test "$loop" -ge 1 -a "$loop" -le 9
+diag "CNAME loop: $loop CNAMEs in the answer"
+# A worker still spinning on the loop would not answer this.
+check_dns "the server survived the chains: it still answers" "www.example.com A" --skip edns \
+    --answer "www.example.com. 60 IN A 192.0.2.1"
 
 done_testing
