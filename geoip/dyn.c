@@ -368,14 +368,14 @@ void dyn_resolve(const struct dyn *d, unsigned service, uint16_t qtype,
                  struct diag *trace)
 {
     const struct dyn_service *s = &d->services[service];
-    struct location loc;
-    locate(d, client, ws, &loc, trace);
+    struct location buf;
+    const struct location *loc = locate(d, client, ws, &buf, trace);
     out->n = 0;
     out->cname = NULL;
     out->ttl = s->ttl;
     bool dync = qtype == 5;
     uint8_t scope = 0;
-    out->region = policy_pick(d, s, &loc, ws, dync, &out->fail_open, &scope, trace);
+    out->region = policy_pick(d, s, loc, ws, dync, &out->fail_open, &scope, trace);
     out->pair = out->region >= 0 ? (int32_t)s->st[out->region]->id : -1;
     out->scope = scope < client->bits ? scope : client->bits;
     if (out->region >= 0) {

@@ -107,8 +107,10 @@ struct dyn_scratch {
 };
 
 /* locate.c */
-void locate(const struct dyn *d, const struct dyn_client *c, struct dyn_scratch *ws,
-            struct location *out, struct diag *trace);
+/* The client's location: an entry of the per-thread cache, or buf (filled) when traced
+ * or when there is nothing to cache.  Valid until the next call on ws. */
+const struct location *locate(const struct dyn *d, const struct dyn_client *c,
+                              struct dyn_scratch *ws, struct location *buf, struct diag *trace);
 uint16_t continent_index(const char *code); /* 0..6, or CONTINENTS when unknown */
 
 /* policy.c: the region for the service, or -1; *fail_open set when health was ignored. */

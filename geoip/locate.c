@@ -141,28 +141,26 @@ static bool same_client(const struct location *l, const struct dyn_client *c)
  * later, in the policy), and resolvers send the same prefixes again and again: the tree
  * walks through the databases, the operator networks and the record decoding are done
  * once per prefix and thread.  explain (trace) always walks, to show every step. */
-void locate(const struct dyn *d, const struct dyn_client *c, struct dyn_scratch *ws,
-            struct location *out, struct diag *trace)
+const struct location *locate(const struct dyn *d, const struct dyn_client *c,
+                              struct dyn_scratch *ws, struct location *buf, struct diag *trace)
 {
     if (!c->family || c->bits == 0) {
-        memset(out, 0, sizeof(*out));
+        memset(buf, 0, sizeof(*buf));
         if (trace)
             diag_note(trace, "client: no address bits to locate (ECS source prefix 0)");
-        return;
+        return buf;
     }
     if (trace) {
-        locate_fresh(d, c, ws, out, trace);
-        return;
+        locate_fresh(d, c, ws, buf, trace);
+        return buf;
     }
     struct cached_location *set = client_set(ws, c);
     for (unsigned i = 0; i < CLIENT_WAYS; i++)
-        if (set[i].id == d->id && same_client(&set[i].loc, c)) {
-            *out = set[i].loc;
-            return;
-        }
+        if (set[i].id == d->id && same_client(&set[i].loc, c))
+            return &set[i].loc;
     /* A miss: the entries move one way down, the last one leaves, the new one goes first. */
     memmove(set + 1, set, (CLIENT_WAYS - 1) * sizeof(*set));
     locate_fresh(d, c, ws, &set[0].loc, NULL);
     set[0].id = d->id;
-    *out = set[0].loc;
+    return &set[0].loc;
 }
