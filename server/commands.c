@@ -7,6 +7,7 @@
 #include "lib/log.h"
 #include "server/daemon.h"
 #include "server/explain.h"
+#include "server/rcode.h"
 #include "server/statefile.h"
 #include "server/stats.h"
 #include "server/view.h"
@@ -16,8 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#define WEIGHT_MAX CTL_WEIGHT_MAX
 
 /* ---- parsing --------------------------------------------------------------------------- */
 
@@ -48,8 +47,9 @@ static bool printable(const char *s, size_t len)
     return true;
 }
 
-/* Splits line into at most max words of fewer than 256 bytes; -1 when there are more. */
-static int split(const char *line, size_t len, char words[][256], unsigned max)
+/* Splits line into at most max words of at most CTL_WORD_MAX bytes; -1 when there are more
+ * or longer ones. */
+static int split(const char *line, size_t len, char words[][CTL_WORD_MAX + 1], unsigned max)
 {
     unsigned n = 0;
     for (size_t i = 0; i < len;) {
@@ -60,7 +60,7 @@ static int split(const char *line, size_t len, char words[][256], unsigned max)
             i++;
         if (i == start)
             break;
-        if (n == max || i - start >= 256)
+        if (n == max || i - start > CTL_WORD_MAX)
             return -1;
         memcpy(words[n], line + start, i - start);
         words[n++][i - start] = '\0';
@@ -70,7 +70,7 @@ static int split(const char *line, size_t len, char words[][256], unsigned max)
 
 int command_parse(const char *line, size_t len, struct command *cmd, char *err, size_t errsize)
 {
-    char words[COMMAND_ARGS_MAX + 2][256];
+    char words[COMMAND_ARGS_MAX + 2][CTL_WORD_MAX + 1];
     memset(cmd, 0, sizeof(*cmd));
     if (!printable(line, len)) {
         snprintf(err, errsize,
@@ -307,8 +307,8 @@ static bool cmd_weight(const struct command *cmd, struct strbuf *out)
         return fail(cmd, out, "no region \"%s\"; see status", cmd->args[1]);
     if (!dyn_service_uses(v->dyn, (unsigned)si, (unsigned)ri))
         return fail(cmd, out, "service %s never picks region %s", cmd->args[0], cmd->args[1]);
-    if (*end || end == cmd->args[2] || n < 0 || n > WEIGHT_MAX)
-        return fail(cmd, out, "weight must be a whole number from 0 to %d", WEIGHT_MAX);
+    if (*end || end == cmd->args[2] || n < 0 || n > CTL_WEIGHT_MAX)
+        return fail(cmd, out, "weight must be a whole number from 0 to %d", CTL_WEIGHT_MAX);
     struct svc_region_state *st = state_svc_region(cmd->args[0], cmd->args[1]);
     if (!st)
         return fail(cmd, out, "out of memory");
@@ -323,41 +323,41 @@ static bool cmd_weight(const struct command *cmd, struct strbuf *out)
     return done(cmd, out, msg);
 }
 
-/* The drain flag the command names: the region's, or the region's within one service. */
-static atomic_bool *drain_flag(const struct command *cmd, struct strbuf *out, bool *ok)
+/* The drain flag the command names: the region's, or the region's within one service.
+ * NULL once the reason is in out. */
+static atomic_bool *drain_flag(const struct command *cmd, struct strbuf *out)
 {
     const struct view *v = view_current();
     int ri = region_index(v, cmd->args[0]);
-    *ok = false;
     if (ri < 0) {
         fail(cmd, out, "no region \"%s\"; see status", cmd->args[0]);
         return NULL;
     }
+    atomic_bool *flag;
     if (cmd->nargs == 1) {
         struct region_state *rs = state_region(cmd->args[0]);
-        *ok = rs != NULL;
-        return rs ? &rs->drained : NULL;
+        flag = rs ? &rs->drained : NULL;
+    } else {
+        int si = conf_find_service(v->conf, cmd->args[1]);
+        if (si < 0 || !dyn_service_uses(v->dyn, (unsigned)si, (unsigned)ri)) {
+            fail(cmd, out,
+                 si < 0 ? "no service \"%s\"; see status" : "service %s never picks that region",
+                 cmd->args[1]);
+            return NULL;
+        }
+        struct svc_region_state *st = state_svc_region(cmd->args[1], cmd->args[0]);
+        flag = st ? &st->drained : NULL;
     }
-    int si = conf_find_service(v->conf, cmd->args[1]);
-    if (si < 0 || !dyn_service_uses(v->dyn, (unsigned)si, (unsigned)ri)) {
-        fail(cmd, out,
-             si < 0 ? "no service \"%s\"; see status"
-                    : "service %s never picks "
-                      "that region",
-             cmd->args[1]);
-        return NULL;
-    }
-    struct svc_region_state *st = state_svc_region(cmd->args[1], cmd->args[0]);
-    *ok = st != NULL;
-    return st ? &st->drained : NULL;
+    if (!flag)
+        fail(cmd, out, "out of memory");
+    return flag;
 }
 
 static bool cmd_drain(const struct command *cmd, struct strbuf *out, bool drain)
 {
-    bool ok;
-    atomic_bool *flag = drain_flag(cmd, out, &ok);
+    atomic_bool *flag = drain_flag(cmd, out);
     if (!flag)
-        return ok ? true : (out->len ? false : fail(cmd, out, "out of memory"));
+        return false;
     bool old = atomic_exchange(flag, drain);
     if (!persist(cmd, out)) {
         atomic_store(flag, old);
@@ -377,10 +377,7 @@ static bool cmd_reload(const struct command *cmd, struct strbuf *out)
     struct diag d;
     diag_init(&d);
     int rc = cmd->nargs ? daemon_reload_zone(cmd->args[0], &d) : daemon_reload(&d);
-    const char *verdict = rc == 0  ? "reload done"
-                          : rc > 0 ? "reload done with errors: what failed keeps serving its "
-                                     "previous version"
-                                   : "reload failed: still serving what was loaded before";
+    const char *verdict = daemon_reload_verdict(rc);
     log_lines(d.text);
     log_msg(rc == 0 ? LOG_LVL_INFO : LOG_LVL_ERR, "%s (control)", verdict);
     struct strbuf text;
@@ -414,8 +411,6 @@ static void stats_answers(const struct stats *s, bool json, struct strbuf *out)
 
 static bool cmd_stats(const struct command *cmd, struct strbuf *out)
 {
-    static const char *const rcodes[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
-                                         "NOTIMP",  "REFUSED", "YXDOMAIN"};
     struct stats *s = stats_new_total();
     if (!s)
         return fail(cmd, out, "out of memory");
@@ -425,9 +420,10 @@ static bool cmd_stats(const struct command *cmd, struct strbuf *out)
                         : "queries: udp %lu, tcp %lu\nrcodes:",
               (unsigned long)stats_queries(s, PROTO_UDP, -1, -1),
               (unsigned long)stats_queries(s, PROTO_TCP, -1, -1));
-    for (size_t i = 0; i < ARRAY_LEN(rcodes); i++)
+    /* The codes from NOERROR to YXDOMAIN; the first without a name ends them. */
+    for (unsigned i = 0; dns_rcode_name(i); i++)
         sb_printf(out, cmd->json ? "%s\"%s\": %lu" : "%s %s %lu", i && cmd->json ? ", " : "",
-                  rcodes[i], (unsigned long)stats_queries(s, -1, -1, (int)i));
+                  dns_rcode_name(i), (unsigned long)stats_queries(s, -1, -1, (int)i));
     sb_printf(out,
               cmd->json ? "}, \"truncated\": %lu, \"dropped\": %lu, \"fail_open\": %lu, "
                           "\"rrl_dropped\": %lu, \"rrl_slipped\": %lu"

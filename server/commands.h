@@ -10,7 +10,7 @@
 #include "lib/strbuf.h"
 #include "server/ctlproto.h"
 
-#define COMMAND_LINE_MAX CTL_LINE_MAX
+#define COMMAND_LINE_MAX CTL_LINE_MAX /* kept for tests/fuzz/fuzz_control.c */
 #define COMMAND_ARGS_MAX 4
 
 enum command_kind {
@@ -29,7 +29,7 @@ struct command {
     enum command_kind kind;
     bool json;
     unsigned nargs;
-    char args[COMMAND_ARGS_MAX][256];
+    char args[COMMAND_ARGS_MAX][CTL_WORD_MAX + 1];
 };
 
 /* Parses "[--json] COMMAND [ARG...]" (no newline).  0, or -1 with a sentence for the

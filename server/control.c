@@ -7,6 +7,7 @@
 #include "lib/log.h"
 #include "lib/strbuf.h"
 #include "server/commands.h"
+#include "server/ctlproto.h"
 
 #include <errno.h>
 #include <grp.h>
@@ -23,6 +24,9 @@
 
 #define MAX_CLIENTS    64
 #define CLIENT_TIMEOUT 10 /* seconds to send the line; the reply may take longer (reload) */
+
+#define STR_(x) #x
+#define STR(x)  STR_(x)
 
 struct client {
     struct client *prev, *next;
@@ -55,7 +59,7 @@ static void client_free(struct client *c)
 static void reply(struct client *c, bool ok, const char *body)
 {
     struct evbuffer *out = bufferevent_get_output(c->bev);
-    evbuffer_add_printf(out, "%s\n", ok ? "ok" : "error");
+    evbuffer_add_printf(out, "%s\n", ok ? CTL_STATUS_OK : CTL_STATUS_ERROR);
     size_t n = strlen(body);
     evbuffer_add(out, body, n);
     if (n && body[n - 1] != '\n')
@@ -85,17 +89,15 @@ static void on_read(struct bufferevent *bev, void *arg)
     struct evbuffer *in = bufferevent_get_input(bev);
     size_t len;
     char *line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF);
-    if (line && len >= COMMAND_LINE_MAX) {
-        reply(c, false, "request line longer than 4096 bytes: refused");
-        free(line);
+    /* A line and its newline, or the part that has come without one, over CTL_LINE_MAX. */
+    if (line ? len >= CTL_LINE_MAX : evbuffer_get_length(in) > CTL_LINE_MAX) {
+        reply(c, false, "request line longer than " STR(CTL_LINE_MAX) " bytes: refused");
     } else if (line) {
         if (len && line[len - 1] == '\r')
             line[--len] = '\0';
         run_line(c, line, len);
-        free(line);
-    } else if (evbuffer_get_length(in) > COMMAND_LINE_MAX) {
-        reply(c, false, "request line longer than 4096 bytes: refused");
     }
+    free(line);
 }
 
 static void on_write(struct bufferevent *bev, void *arg)
@@ -118,7 +120,8 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
                       void *arg)
 {
     if (g.clients >= MAX_CLIENTS) {
-        static const char busy[] = "error\ntoo many control clients at once; try again\n";
+        static const char busy[] =
+            CTL_STATUS_ERROR "\ntoo many control clients at once; try again\n";
         ssize_t w = write(fd, busy, sizeof(busy) - 1);
         (void)w;
         close(fd);

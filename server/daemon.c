@@ -17,6 +17,7 @@
 #include "server/udp.h"
 
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -31,9 +32,11 @@ static struct {
     const char *conf_path;
     struct event_base *base;
     struct event *reclaim_timer;
-    /* Services answering as if everything were up, by name, so each change is logged once. */
-    char failing[MAX_WATCHED][64];
-    unsigned nfailing;
+    /* Services answering as if everything were up, by name, so each change is logged once.
+     * The names are copies owned here (the view holding the originals is reclaimed after a
+     * reload); failing[cur] is the current list, the other one is built by the next check. */
+    char *failing[2][MAX_WATCHED];
+    unsigned nfailing, cur;
     struct reload_stats reloads;
 } d0;
 
@@ -57,22 +60,30 @@ static void count_reload(int rc)
 static bool was_failing(const char *name)
 {
     for (unsigned i = 0; i < d0.nfailing; i++)
-        if (strcmp(d0.failing[i], name) == 0)
+        if (strcmp(d0.failing[d0.cur][i], name) == 0)
             return true;
     return false;
+}
+
+static void free_failing(void)
+{
+    for (unsigned i = 0; i < d0.nfailing; i++)
+        free(d0.failing[d0.cur][i]);
+    d0.nfailing = 0;
 }
 
 /* Logs each service that starts or stops failing open (every region it can pick down). */
 static void watch_services(void)
 {
     const struct dyn *dyn = view_current()->dyn;
-    char now[MAX_WATCHED][64];
+    char **now = d0.failing[!d0.cur];
     unsigned n = 0;
     for (unsigned i = 0; dyn && i < dyn_service_count(dyn) && n < MAX_WATCHED; i++) {
         const char *name = dyn_service_name(dyn, i);
         bool down = dyn_service_all_down(dyn, i);
-        if (down)
-            snprintf(now[n++], sizeof(now[0]), "%s", name);
+        /* Out of memory, the name is left out: its change is logged again next time. */
+        if (down && (now[n] = strdup(name)) != NULL)
+            n++;
         if (down && !was_failing(name))
             log_err("service %s: every region it can pick is down or drained: answering as if "
                     "all were up (fail open)",
@@ -80,7 +91,8 @@ static void watch_services(void)
         else if (!down && was_failing(name))
             log_info("service %s: a region is back in service: no longer failing open", name);
     }
-    memcpy(d0.failing, now, sizeof(now[0]) * n);
+    free_failing();
+    d0.cur = !d0.cur;
     d0.nfailing = n;
 }
 
@@ -128,6 +140,13 @@ int daemon_reload(struct diag *d)
     return rc;
 }
 
+const char *daemon_reload_verdict(int rc)
+{
+    return rc == 0  ? "reload done"
+           : rc > 0 ? "reload done with errors: what failed keeps serving its previous version"
+                    : "reload failed: still serving what was loaded before";
+}
+
 int daemon_reload_zone(const char *zone, struct diag *d)
 {
     struct view *v = loader_reload_zone(view_current(), zone, d);
@@ -145,12 +164,10 @@ static void on_sighup(evutil_socket_t sig, short what, void *arg)
     diag_init(&d);
     int rc = daemon_reload(&d);
     log_lines(d.text);
-    if (rc == 0)
-        log_info("reload done");
-    else if (rc > 0)
-        log_warn("reload done with errors: what failed keeps serving its previous version");
-    else
-        log_err("reload failed: still serving the configuration and zones loaded before");
+    log_msg(rc == 0  ? LOG_LVL_INFO
+            : rc > 0 ? LOG_LVL_WARN
+                     : LOG_LVL_ERR,
+            "%s", daemon_reload_verdict(rc));
     diag_free(&d);
 }
 
@@ -265,6 +282,7 @@ int daemon_run(const char *conf_path, struct view *v)
         if (evs[i])
             event_free(evs[i]);
     event_base_free(d0.base);
+    free_failing();
     view_shutdown();
     stats_free_all();
     state_free_all();

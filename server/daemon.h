@@ -22,6 +22,10 @@ int daemon_reload(struct diag *d) F_WUNUSED;
  * while the zone's previous version keeps serving. */
 int daemon_reload_zone(const char *zone, struct diag *d) F_WUNUSED;
 
+/* The one-line verdict on a reload that returned rc: "reload done", "reload done with
+ * errors: …" or "reload failed: …". */
+const char *daemon_reload_verdict(int rc);
+
 /* Reload outcomes since start, for metrics. */
 struct reload_stats {
     uint64_t ok, partial, failed;

@@ -8,6 +8,7 @@
 #include "lib/strbuf.h"
 #include "server/daemon.h"
 #include "server/querylog.h"
+#include "server/rcode.h"
 #include "server/stats.h"
 #include "server/tcp.h"
 #include "server/view.h"
@@ -28,12 +29,9 @@ static void family(struct strbuf *b, const char *name, const char *type, const c
 
 static const char *rcode_name(int rc, char *buf, size_t size)
 {
-    static const char *const names[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
-                                        "NOTIMP",  "REFUSED", "YXDOMAIN"};
-    if (rc < (int)ARRAY_LEN(names))
-        return names[rc];
-    if (rc == 16)
-        return "BADVERS";
+    const char *name = dns_rcode_name((unsigned)rc);
+    if (name)
+        return name;
     snprintf(buf, size, "RCODE%d", rc);
     return buf;
 }

@@ -4,6 +4,7 @@
 #include "server/querylog.h"
 #include "geoip/state.h"
 #include "lib/log.h"
+#include "server/rcode.h"
 #include "zones/dname.h"
 #include "zones/packet.h"
 
@@ -152,13 +153,6 @@ uint64_t querylog_dropped(void)
 
 /* ---- the writer ------------------------------------------------------------------------ */
 
-static const char *rcode_text(uint8_t rc)
-{
-    static const char *const names[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
-                                        "NOTIMP",  "REFUSED", "YXDOMAIN"};
-    return rc < ARRAY_LEN(names) ? names[rc] : rc == 16 ? "BADVERS" : "RCODE";
-}
-
 /* A line being written into the writer's buffer; what does not fit is cut off. */
 struct line {
     char *p, *end;
@@ -242,6 +236,18 @@ static void put_qtype(struct line *l, uint16_t qtype)
     }
 }
 
+/* As the metrics name it: "NXDOMAIN", or "RCODE11" for a code without a name. */
+static void put_rcode(struct line *l, uint8_t rc)
+{
+    const char *name = dns_rcode_name(rc);
+    if (name) {
+        put_str(l, name);
+    } else {
+        put_str(l, "RCODE");
+        put_uint(l, rc, 1);
+    }
+}
+
 /* One line: time client ecs qname qtype rcode service region transport.  Written by
  * hand rather than with printf, which took most of the writer's time at full load. */
 static size_t format(const struct entry *e, char *out, size_t size)
@@ -274,7 +280,7 @@ static size_t format(const struct entry *e, char *out, size_t size)
     put_char(&l, ' ');
     put_qtype(&l, e->qtype);
     put_char(&l, ' ');
-    put_str(&l, rcode_text(e->rcode));
+    put_rcode(&l, e->rcode);
     const char *svc = "-", *region = "-";
     if (e->pair >= 0)
         state_pair_names((uint32_t)e->pair, &svc, &region);

@@ -3,13 +3,13 @@
  * SPDX-License-Identifier: MIT */
 #include "config.h"
 #include "server/statefile.h"
+#include "lib/strbuf.h"
 #include "server/yamlwalk.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,46 +203,7 @@ static void read_root(struct sf_parser *p)
         yw_error(&p->w, root, "the state file has no version; it must begin with version: 1");
 }
 
-/* ---- duplicates ---- */
-
-struct keyref {
-    const char *text;
-    const yaml_node_t *node;
-};
-
-static int keyref_cmp(const void *a, const void *b)
-{
-    const struct keyref *x = a, *y = b;
-    int c = strcmp(x->text, y->text);
-    /* Nodes are allocated in document order: ties keep the first one first. */
-    return c ? c : (x->node > y->node) - (x->node < y->node);
-}
-
-/* Sorted rather than compared pairwise, so that a crafted file with thousands of keys in
- * one mapping is still read in a moment. */
-static void check_keys(struct sf_parser *p, const yaml_node_t *map)
-{
-    size_t n = yw_len(map), m = 0;
-    struct keyref *refs = malloc((n ? n : 1) * sizeof(*refs));
-    if (!refs) {
-        p->oom = true;
-        return;
-    }
-    for (size_t i = 0; i < n; i++) {
-        const yaml_node_t *k = yw_key(&p->w, map, i);
-        if (yw_text(k))
-            refs[m++] = (struct keyref){yw_text(k), k};
-        else
-            yw_error(&p->w, k, "a key must be a plain name, not a list or a mapping");
-    }
-    qsort(refs, m, sizeof(*refs), keyref_cmp);
-    for (size_t i = 1; i < m; i++)
-        if (!strcmp(refs[i].text, refs[i - 1].text))
-            yw_error(&p->w, refs[i].node,
-                     "duplicate key \"%s\" (first at line %u, column %u); keep one", refs[i].text,
-                     yw_line(refs[i - 1].node), yw_col(refs[i - 1].node));
-    free(refs);
-}
+/* ---- merging ---- */
 
 static int entry_cmp(const void *a, const void *b)
 {
@@ -298,51 +259,6 @@ static void merge_entries(struct sf_parser *p)
     free(by);
 }
 
-static void parser_error(struct sf_parser *p, const yaml_parser_t *yp)
-{
-    if (yp->error == YAML_MEMORY_ERROR)
-        p->oom = true;
-    else if (yp->error == YAML_READER_ERROR)
-        diag_error(p->w.d, p->w.file, 0, 0, "not a UTF-8 text file: %s at byte %zu", yp->problem,
-                   yp->problem_offset);
-    else
-        diag_error(p->w.d, p->w.file, (unsigned)yp->problem_mark.line + 1,
-                   (unsigned)yp->problem_mark.column + 1, "invalid YAML: %s",
-                   yp->problem ? yp->problem : "syntax error");
-}
-
-/* Text after the first document would be ignored by a reader that stops there. */
-static bool no_second_document(struct sf_parser *p, yaml_parser_t *yp)
-{
-    yaml_document_t extra;
-    if (!yaml_parser_load(yp, &extra)) {
-        parser_error(p, yp);
-        return false;
-    }
-    const yaml_node_t *root = yaml_document_get_root_node(&extra);
-    if (root)
-        yw_error(&p->w, root, "a state file holds one YAML document; remove this second one");
-    yaml_document_delete(&extra);
-    return true;
-}
-
-static bool load_text(struct sf_parser *p, const char *text, size_t len)
-{
-    yaml_parser_t yp;
-    if (!yaml_parser_initialize(&yp)) {
-        p->oom = true;
-        return false;
-    }
-    yaml_parser_set_input_string(&yp, (const unsigned char *)text, len);
-    bool ok = p->w.loaded = yaml_parser_load(&yp, &p->w.doc);
-    if (!ok)
-        parser_error(p, &yp);
-    else if (yw_root(&p->w))
-        ok = no_second_document(p, &yp);
-    yaml_parser_delete(&yp);
-    return ok;
-}
-
 static void walk(struct sf_parser *p)
 {
     size_t nodes = (size_t)(p->w.doc.nodes.top - p->w.doc.nodes.start);
@@ -351,10 +267,7 @@ static void walk(struct sf_parser *p)
         p->oom = true;
         return;
     }
-    for (const yaml_node_t *n = p->w.doc.nodes.start; n < p->w.doc.nodes.top; n++)
-        if (n->type == YAML_MAPPING_NODE)
-            check_keys(p, n);
-    read_root(p);
+    read_root(p); /* yw_load_text has reported duplicate keys */
     merge_entries(p);
 }
 
@@ -363,7 +276,7 @@ int statefile_parse(const char *text, size_t len, const char *name, state_visit_
 {
     struct sf_parser p = {.w = {.file = name, .d = d}};
     unsigned errors = d->errors;
-    if (load_text(&p, text, len))
+    if (yw_load_text(&p.w, text, len, "state file"))
         walk(&p);
     if (p.oom)
         diag_error(d, name, 0, 0, "out of memory while reading the state file");
@@ -603,43 +516,6 @@ int statefile_load(const char *path, const struct config *c, struct diag *d)
 
 /* ---- saving ---- */
 
-struct text {
-    char *p;
-    size_t len, cap;
-    bool oom;
-};
-
-static void text_add(struct text *t, const char *fmt, ...) F_PRINTF(2, 3);
-static void text_add(struct text *t, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(t->p ? t->p + t->len : NULL, t->cap - t->len, fmt, ap);
-    va_end(ap);
-    if (n < 0 || t->oom) {
-        t->oom = true;
-        return;
-    }
-    if (t->len + (size_t)n < t->cap) {
-        t->len += (size_t)n;
-        return;
-    }
-    size_t cap = t->cap ? t->cap : 1024;
-    while (cap <= t->len + (size_t)n)
-        cap *= 2;
-    char *more = realloc(t->p, cap);
-    if (!more) {
-        t->oom = true;
-        return;
-    }
-    t->p = more;
-    t->cap = cap;
-    va_start(ap, fmt);
-    vsnprintf(t->p + t->len, t->cap - t->len, fmt, ap);
-    va_end(ap);
-    t->len += (size_t)n;
-}
-
 /* Names that YAML would read as null, or as something other than a plain word in a flow
  * list ("-x", ".5"), are quoted; the charset needs no escapes. */
 static const char *quote(const char *name)
@@ -707,11 +583,11 @@ static void snapshot_free(struct snapshot *s)
 }
 
 /* One service's weights and drains; marks its entries done. */
-static void render_service(struct text *t, struct snapshot *s, size_t first)
+static void render_service(struct strbuf *t, struct snapshot *s, size_t first)
 {
     const char *svc = s->e[first].svc, *sep = "";
     bool drained = false;
-    text_add(t, "  %s%s%s:\n", quote(svc), svc, quote(svc));
+    sb_printf(t, "  %s%s%s:\n", quote(svc), svc, quote(svc));
     for (size_t i = first; i < s->n; i++) {
         const struct saved *e = &s->e[i];
         if (!e->svc || strcmp(e->svc, svc))
@@ -719,46 +595,46 @@ static void render_service(struct text *t, struct snapshot *s, size_t first)
         drained |= e->drained;
         if (e->weight < 0)
             continue;
-        text_add(t, "%s%s%s%s: %lld", *sep ? sep : "    weights: {", quote(e->region), e->region,
-                 quote(e->region), (long long)e->weight);
+        sb_printf(t, "%s%s%s%s: %lld", *sep ? sep : "    weights: {", quote(e->region), e->region,
+                  quote(e->region), (long long)e->weight);
         sep = ", ";
     }
     if (*sep)
-        text_add(t, "}\n");
+        sb_puts(t, "}\n");
     sep = "";
     for (size_t i = first; drained && i < s->n; i++) {
         const struct saved *e = &s->e[i];
         if (!e->svc || strcmp(e->svc, svc) || !e->drained)
             continue;
-        text_add(t, "%s%s%s%s", *sep ? sep : "    drained: [", quote(e->region), e->region,
-                 quote(e->region));
+        sb_printf(t, "%s%s%s%s", *sep ? sep : "    drained: [", quote(e->region), e->region,
+                  quote(e->region));
         sep = ", ";
     }
     if (*sep)
-        text_add(t, "]\n");
+        sb_puts(t, "]\n");
     for (size_t i = first; i < s->n; i++)
         if (s->e[i].svc && !strcmp(s->e[i].svc, svc))
             s->e[i].written = true;
 }
 
-static void render(struct text *t, struct snapshot *s)
+static void render(struct strbuf *t, struct snapshot *s)
 {
     const char *sep = "";
-    text_add(t, "%sversion: 1\n", HEADER);
+    sb_printf(t, "%sversion: 1\n", HEADER);
     for (size_t i = 0; i < s->n; i++) {
         if (s->e[i].svc)
             continue;
-        text_add(t, "%s%s%s%s", *sep ? sep : "drained: [", quote(s->e[i].region), s->e[i].region,
-                 quote(s->e[i].region));
+        sb_printf(t, "%s%s%s%s", *sep ? sep : "drained: [", quote(s->e[i].region), s->e[i].region,
+                  quote(s->e[i].region));
         sep = ", ";
     }
     if (*sep)
-        text_add(t, "]\n");
+        sb_puts(t, "]\n");
     sep = "services:\n";
     for (size_t i = 0; i < s->n; i++) {
         if (!s->e[i].svc || s->e[i].written)
             continue;
-        text_add(t, "%s", sep);
+        sb_puts(t, sep);
         sep = "";
         render_service(t, s, i);
     }
@@ -854,19 +730,20 @@ static int write_atomic(const char *path, const char *text, size_t len, struct d
 int statefile_save(const char *path, struct diag *d)
 {
     struct snapshot s = {0};
-    struct text t = {0};
+    struct strbuf t;
     int rc = -1;
+    sb_init(&t);
     if (state_each_admin(snapshot_add, &s) == 0 && !s.oom)
         render(&t, &s);
-    if (!t.p || t.oom)
+    if (!t.s || t.failed)
         diag_error(d, path, 0, 0, "cannot save the state file: out of memory");
     else
-        rc = write_atomic(path, t.p, t.len, d);
+        rc = write_atomic(path, t.s, t.len, d);
     if (!rc && s.invalid)
         diag_warn(d, path, 0, 0,
                   "state: a name that is not a valid region or service name was left out of the "
                   "state file");
     snapshot_free(&s);
-    free(t.p);
+    sb_free(&t);
     return rc;
 }

@@ -57,20 +57,24 @@ static char *base_dir(struct arena *a, const char *path)
 
 /* ---- loading ---- */
 
-/* Is there a tab in the indentation of line (0-based)?  libyaml's word for it is only
- * "found character that cannot start any token". */
-static bool tab_indent(const char *text, size_t line)
+/* Is there a tab in the indentation of line (0-based) of the len bytes of text, up to its
+ * first NUL?  libyaml's word for it is only "found character that cannot start any token". */
+static bool tab_indent(const char *text, size_t len, size_t line)
 {
-    for (size_t i = 0; i < line && text; i++)
-        if ((text = strchr(text, '\n')))
-            text++;
-    if (!text)
-        return false;
-    text += strspn(text, " ");
-    return *text == '\t';
+    size_t i = 0;
+    for (size_t l = 0; l < line; l++) {
+        while (i < len && text[i] && text[i] != '\n')
+            i++;
+        if (i >= len || !text[i])
+            return false;
+        i++;
+    }
+    while (i < len && text[i] == ' ')
+        i++;
+    return i < len && text[i] == '\t';
 }
 
-static void parser_error(struct yw *w, const yaml_parser_t *p, const char *text)
+static void parser_error(struct yw *w, const yaml_parser_t *p, const char *text, size_t len)
 {
     unsigned line = (unsigned)p->problem_mark.line + 1, col = (unsigned)p->problem_mark.column + 1;
     char ctx[160] = "";
@@ -80,7 +84,7 @@ static void parser_error(struct yw *w, const yaml_parser_t *p, const char *text)
         diag_error(w->d, w->file, 0, 0,
                    "cannot read the file as text (%s at byte %zu); save it as UTF-8", p->problem,
                    p->problem_offset);
-    } else if (tab_indent(text, p->problem_mark.line)) {
+    } else if (tab_indent(text, len, p->problem_mark.line)) {
         diag_error(w->d, w->file, line, col,
                    "invalid YAML: a tab in the indentation; indent with spaces only");
     } else {
@@ -95,22 +99,24 @@ static void parser_error(struct yw *w, const yaml_parser_t *p, const char *text)
 
 /* A second document would be silently ignored by a loader that stops at the first; an
  * operator who pasted two configs together should hear about it. */
-static void reject_more_documents(struct yw *w, yaml_parser_t *p, const char *text)
+static void reject_more_documents(struct yw *w, yaml_parser_t *p, const char *text, size_t len,
+                                  const char *noun)
 {
     yaml_document_t next;
     if (!yaml_parser_load(p, &next)) {
-        parser_error(w, p, text);
+        parser_error(w, p, text, len);
         return;
     }
     yaml_node_t *root = yaml_document_get_root_node(&next);
     if (root)
         yw_error(w, root,
-                 "a config file holds one YAML document; remove the \"---\" before "
-                 "this line and merge its sections into the first");
+                 "a %s holds one YAML document; remove the \"---\" before "
+                 "this line and merge its sections into the first",
+                 noun);
     yaml_document_delete(&next);
 }
 
-static bool load_document(struct yw *w, const char *text, size_t len)
+static bool load_document(struct yw *w, const char *text, size_t len, const char *noun)
 {
     yaml_parser_t p;
     if (!yaml_parser_initialize(&p)) {
@@ -120,9 +126,9 @@ static bool load_document(struct yw *w, const char *text, size_t len)
     yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
     w->loaded = yaml_parser_load(&p, &w->doc);
     if (!w->loaded)
-        parser_error(w, &p, text);
+        parser_error(w, &p, text, len);
     else if (yaml_document_get_root_node(&w->doc))
-        reject_more_documents(w, &p, text);
+        reject_more_documents(w, &p, text, len, noun);
     yaml_parser_delete(&p);
     return w->loaded;
 }
@@ -183,8 +189,10 @@ static void check_keys(struct yw *w, const yaml_node_t *map)
 {
     size_t n = yw_len(map), m = 0;
     struct keyref *refs = calloc(n ? n : 1, sizeof(*refs));
-    if (!refs)
+    if (!refs) {
+        diag_error(w->d, w->file, 0, 0, "out of memory while reading the YAML");
         return;
+    }
     for (size_t i = 0; i < n; i++) {
         const yaml_node_t *k = yw_key(w, map, i);
         if (!yw_text(k))
@@ -215,8 +223,14 @@ bool yw_open(struct yw *w, const char *path, struct diag *d, struct arena *arena
     w->dir = base_dir(arena, path);
     size_t len;
     char *text = read_all(w, &len);
-    bool ok = text && load_document(w, text, len);
+    bool ok = text && yw_load_text(w, text, len, "config file");
     free(text);
+    return ok;
+}
+
+bool yw_load_text(struct yw *w, const char *text, size_t len, const char *noun)
+{
+    bool ok = load_document(w, text, len, noun);
     for (yaml_node_t *n = ok ? w->doc.nodes.start : NULL; n && n < w->doc.nodes.top; n++)
         if (n->type == YAML_MAPPING_NODE)
             check_keys(w, n);

@@ -63,6 +63,11 @@ struct yw_field {
  * An empty file loads as a document whose root is NULL or a null scalar. */
 bool yw_open(struct yw *w, const char *path, struct diag *d, struct arena *arena) F_WUNUSED;
 void yw_close(struct yw *w);
+/* What yw_open does once the file is read: parses the len bytes of text (w->file and w->d
+ * set, w->doc not loaded yet) and reports the same problems, a second document as "a NOUN
+ * holds one YAML document".  False when there is nothing to walk; yw_close() is due
+ * either way. */
+bool yw_load_text(struct yw *w, const char *text, size_t len, const char *noun) F_WUNUSED;
 
 yaml_node_t *yw_root(struct yw *w);
 void yw_error(struct yw *w, const yaml_node_t *n, const char *fmt, ...) F_PRINTF(3, 4);
