@@ -45,7 +45,7 @@ static void queries(struct strbuf *b, const struct stats *s)
         for (int t = 0; t < STATS_QTYPES; t++)
             for (int r = 0; r < STATS_RCODES; r++) {
                 uint64_t n = atomic_load(&s->queries[p][t][r]);
-                char buf[16];
+                char buf[24];
                 if (n)
                     sb_printf(b,
                               "meridian_queries_total{proto=\"%s\",qtype=\"%s\",rcode=\"%s\"} "
