@@ -3,6 +3,7 @@
 #include "config.h"
 #include "geoip/geodb.h"
 #include "geoip/treejump.h"
+#include "lib/readfile.h"
 
 #include <netinet/in.h>
 #include <stdio.h>
@@ -92,6 +93,12 @@ struct geodb *geodb_open(const struct conf_geoip *g, struct diag *d)
     }
     for (size_t i = 0; i < g->ndatabases; i++) {
         struct db *db = &gd->dbs[gd->n];
+        int err = readfile_check(g->databases[i]); /* MMDB_open would wait on a FIFO */
+        if (err) {
+            diag_error(d, g->databases[i], 0, 0, "cannot open the GeoIP database: %s",
+                       readfile_strerror(err));
+            continue;
+        }
         int rc = MMDB_open(g->databases[i], MMDB_MODE_MMAP, &db->mmdb);
         if (rc != MMDB_SUCCESS) {
             diag_error(d, g->databases[i], 0, 0, "cannot open the GeoIP database: %s",

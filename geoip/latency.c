@@ -4,6 +4,7 @@
 #include "geoip/latency.h"
 #include "geoip/countries.h"
 #include "geoip/nettree.h"
+#include "lib/readfile.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -431,9 +432,11 @@ struct latency_table *latency_load(const char *path, const struct config *c, str
 {
     struct parse p = {.path = path, .c = c, .d = d};
     unsigned errors = d->errors;
-    FILE *f = fopen(path, "r");
+    int err = readfile_check(path);
+    FILE *f = err ? NULL : fopen(path, "r");
     if (!f) {
-        diag_error(d, path, 0, 0, "cannot open the latency table: %s", strerror(errno));
+        diag_error(d, path, 0, 0, "cannot open the latency table: %s",
+                   readfile_strerror(err ? err : errno));
         return NULL;
     }
     bool parsed = file_parse(&p, f);

@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: MIT */
 #include "config.h"
 #include "server/statefile.h"
+#include "lib/readfile.h"
 #include "lib/strbuf.h"
 #include "server/yamlwalk.h"
 
@@ -292,50 +293,16 @@ int statefile_parse(const char *text, size_t len, const char *name, state_visit_
 
 /* ---- loading ---- */
 
-/* Reads up to STATEFILE_SIZE_MAX + 1 bytes, one past the limit to notice a file that is
- * too big; 0 or an errno value. */
-static int read_fd(int fd, char *buf, size_t *len)
-{
-    while (*len <= STATEFILE_SIZE_MAX) {
-        ssize_t got = read(fd, buf + *len, STATEFILE_SIZE_MAX + 1 - *len);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            return got ? errno : 0;
-        *len += (size_t)got;
-    }
-    return 0;
-}
-
 /* The whole file; NULL with *why NULL when there is none, or with the reason. */
 static char *read_file(const char *path, size_t *len, const char **why)
 {
-    /* O_NONBLOCK: a FIFO put there by mistake must not hang the start-up. */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK), err;
-    struct stat st;
-    char *buf = NULL;
-    *len = 0;
-    *why = NULL;
-    if (fd < 0) {
-        *why = errno == ENOENT ? NULL : strerror(errno);
-        return NULL;
-    }
-    if (fstat(fd, &st) < 0)
-        *why = strerror(errno);
-    else if (!S_ISREG(st.st_mode))
-        *why = "it is not a regular file";
-    else if (!(buf = malloc(STATEFILE_SIZE_MAX + 1)))
-        *why = "out of memory";
-    else if ((err = read_fd(fd, buf, len)))
-        *why = strerror(err);
-    else if (*len > STATEFILE_SIZE_MAX)
-        *why = "it is larger than 4 MiB, and a real state file is a few KiB";
-    close(fd);
-    if (*why) {
-        free(buf);
-        return NULL;
-    }
-    return buf;
+    char *text;
+    int err = readfile(path, STATEFILE_SIZE_MAX, &text, len);
+    *why = err == 0 || err == ENOENT ? NULL
+           : err == READFILE_TOO_LARGE
+               ? "it is larger than 4 MiB, and a real state file is a few KiB"
+               : readfile_strerror(err);
+    return text;
 }
 
 struct apply {

@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: MIT */
 #include "config.h"
 #include "server/yamlwalk.h"
+#include "lib/readfile.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -137,36 +138,14 @@ static bool load_document(struct yw *w, const char *text, size_t len, const char
  * line it is on. */
 static char *read_all(struct yw *w, size_t *len)
 {
-    FILE *f = fopen(w->file, "rb");
-    char *buf = NULL, *more;
-    size_t cap = 0, got = 1;
-    bool oom = false;
-    *len = 0;
-    if (!f) {
+    char *text;
+    int err = readfile(w->file, SIZE_MAX, &text, len);
+    if (err == ENOENT || err == EACCES || err == ENOTDIR)
         diag_error(w->d, w->file, 0, 0, "cannot open the config: %s; check the path given",
-                   strerror(errno));
-        return NULL;
-    }
-    while (got && !oom) {
-        if (*len + 1 >= cap) {
-            cap = cap ? cap * 2 : 8192;
-            oom = !(more = realloc(buf, cap));
-            buf = oom ? buf : more;
-            continue;
-        }
-        got = fread(buf + *len, 1, cap - *len - 1, f);
-        *len += got;
-    }
-    if (oom || ferror(f)) {
-        diag_error(w->d, w->file, 0, 0, "cannot read the config: %s",
-                   oom ? "out of memory" : strerror(errno));
-        free(buf);
-        buf = NULL;
-    } else {
-        buf[*len] = '\0';
-    }
-    fclose(f);
-    return buf;
+                   strerror(err));
+    else if (err)
+        diag_error(w->d, w->file, 0, 0, "cannot read the config: %s", readfile_strerror(err));
+    return text;
 }
 
 struct keyref {

@@ -608,6 +608,14 @@ static void builder_free(struct zone_builder *b)
     free(b);
 }
 
+void zb_discard(struct zone_builder *b)
+{
+    struct zone *z = b->z;
+    builder_free(b);
+    arena_free(&z->arena);
+    free(z);
+}
+
 struct zone *zb_finish(struct zone_builder *b, const char *file)
 {
     struct zone *z = b->z;

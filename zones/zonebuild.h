@@ -32,3 +32,7 @@ size_t zb_count(const struct zone_builder *b);
 
 /* Checks and builds the zone, freeing the builder; NULL when anything was wrong. */
 struct zone *zb_finish(struct zone_builder *b, const char *file) F_WUNUSED;
+
+/* Frees the builder unchecked: when the zone file could not be read at all, the zone's
+ * rules ("needs an SOA") would only add noise to the one real error. */
+void zb_discard(struct zone_builder *b);

@@ -3,18 +3,18 @@
  * else, RFC 3597 generic data included, is parsed by ldns.
  * SPDX-License-Identifier: MIT */
 #include "config.h"
+#include "lib/readfile.h"
 #include "zones/dname.h"
 #include "zones/zonebuild.h"
 #include "zones/zonedb.h"
 #include "zones/zonefile.h"
 
 #include <arpa/inet.h>
-#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 
 #include <ldns/ldns.h>
 
@@ -60,6 +60,7 @@ struct reader {
     char *text; /* scratch for handing an entry to ldns */
     size_t textcap;
     unsigned includes; /* files read so far for this zone */
+    bool unreadable;   /* the zone's own file could not be read */
 };
 
 static int read_source(struct reader *r, struct source *s);
@@ -580,36 +581,12 @@ static void entry_record(struct reader *r, struct source *s)
 
 /* ---- files ---------------------------------------------------------------------------- */
 
-static char *slurp(const char *path, size_t *len, int *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        *err = errno;
-        return NULL;
-    }
-    struct stat st;
-    char *buf = NULL;
-    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode)) {
-        buf = malloc((size_t)st.st_size + 1);
-        if (buf && fread(buf, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
-            free(buf);
-            buf = NULL;
-        }
-        *len = (size_t)st.st_size;
-    }
-    *err = buf ? 0 : (errno ? errno : EINVAL);
-    fclose(f);
-    if (buf)
-        buf[*len] = '\0';
-    return buf;
-}
-
 static int read_source(struct reader *r, struct source *s)
 {
-    int err;
-    s->text = slurp(s->path, &s->len, &err);
-    if (!s->text) {
-        diag_error(r->d, s->path, 0, 0, "cannot read the zone file: %s", strerror(err));
+    int err = readfile(s->path, SIZE_MAX, &s->text, &s->len);
+    if (err) {
+        diag_error(r->d, s->path, 0, 0, "cannot read the zone file: %s", readfile_strerror(err));
+        r->unreadable |= s->depth == 0;
         return -1;
     }
     if (memchr(s->text, '\0', s->len)) {
@@ -650,7 +627,9 @@ struct zone *zone_load(const char *path, const uint8_t *origin, const struct zon
         if (s.path)
             read_source(&r, &s);
     }
-    if (r.zb)
+    if (r.zb && r.unreadable)
+        zb_discard(r.zb);
+    else if (r.zb)
         z = zb_finish(r.zb, path);
     free(r.e.tok);
     free(r.text);

@@ -7,9 +7,10 @@
 D=$TEST_TMP
 
 # run_check CONFIG: meridiand -t, with its exit status in RC and its streams in OUT, ERR.
+# The timeout only turns a hang into a failure (status 124).
 run_check()
 {
-    "$MERIDIAND" -t -c "$1" >"$D/out" 2>"$D/err"
+    timeout 60 "$MERIDIAND" -t -c "$1" >"$D/out" 2>"$D/err"
     RC=$?
     OUT=$(cat "$D/out")
     ERR=$(cat "$D/err")
@@ -169,6 +170,38 @@ run_check "$D/https.yaml"
 check "a zone ldns accepts loads: HTTPS with a quoted alpn=\"h2,h3\" (RFC 9460 §2.1)" \
     test "$RC" -eq 0
 [ "$RC" -eq 0 ] || diag "$ERR"
+
+# ---- files that are not regular files: an error, never a wait for a writer ----------------
+
+mkfifo "$D/fifo.zone" "$D/fifo.yaml" "$D/fifo.mmdb"
+config fifozone.yaml "example.com: fifo.zone"
+run_check "$D/fifozone.yaml"
+errors_are "a FIFO as the zone file: one error, no wait for a writer" \
+    "^$(re "$D/fifo.zone"): error: cannot read the zone file: it is not a regular file$"
+
+zone inc.zone example.com "\$INCLUDE fifo.zone"
+config fifoinc.yaml "example.com: inc.zone"
+run_check "$D/fifoinc.yaml"
+check_match "a FIFO named by \$INCLUDE: an error, no wait" "it is not a regular file" "$ERR"
+check "... and exit 1" test "$RC" -eq 1
+
+run_check "$D/fifo.yaml"
+errors_are "a FIFO as the config: one error, no wait" \
+    "^$(re "$D/fifo.yaml"): error: cannot read the config: it is not a regular file$"
+
+run_check "$D"
+errors_are "a directory as the config: one error" \
+    "^$(re "$D"): error: cannot read the config: it is not a regular file$"
+
+zone geo.zone example.com
+{
+    printf 'server:\n  listen: ["127.0.0.1:5300"]\n'
+    printf 'geoip:\n  databases: [fifo.mmdb]\n'
+    printf 'zones:\n  example.com: geo.zone\n'
+} >"$D/fifodb.yaml"
+run_check "$D/fifodb.yaml"
+errors_are "a FIFO as the GeoIP database: one error, no wait" \
+    "^$(re "$D/fifo.mmdb"): error: cannot open the GeoIP database: it is not a regular file$"
 
 # ---- the command line ------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* A config with three regions, as conf_load would leave it. */
@@ -323,6 +324,19 @@ START_TEST(missing_file)
 }
 END_TEST
 
+/* A FIFO nobody writes to must fail at once, not wait in open(). */
+START_TEST(fifo_is_refused)
+{
+    ck_assert_int_eq(unlink(path), 0); /* the fixture's file becomes a FIFO */
+    ck_assert_int_eq(mkfifo(path, 0600), 0);
+    t = latency_load(path, &cfg, &d);
+    ck_assert_ptr_null(t);
+    ck_assert_uint_eq(d.errors, 1);
+    ck_assert_ptr_nonnull(
+        strstr(d.text, "cannot open the latency table: it is not a regular file"));
+}
+END_TEST
+
 START_TEST(no_regions_defined)
 {
     cfg.nregions = 0;
@@ -352,6 +366,7 @@ static Suite *suite(void)
     tcase_add_test(tc, duplicates_name_both_lines);
     tcase_add_test(tc, every_bad_row_at_once);
     tcase_add_test(tc, missing_file);
+    tcase_add_test(tc, fifo_is_refused);
     tcase_add_test(tc, no_regions_defined);
     suite_add_tcase(s, tc);
     return s;
