@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <event2/thread.h>
 
 /* How often replaced views are checked for readers that still might hold them. */
 #define RECLAIM_MS 20
@@ -162,6 +163,8 @@ static void on_sighup(evutil_socket_t sig, short what, void *arg)
 {
     struct diag d;
     diag_init(&d);
+    /* A big zone takes a while: the operator sees that the signal arrived. */
+    log_info("SIGHUP: reading the config and every zone again");
     int rc = daemon_reload(&d);
     log_lines(d.text);
     log_msg(rc == 0  ? LOG_LVL_INFO
@@ -217,7 +220,7 @@ static int start_listeners(const struct config *c)
     if (rc == 0)
         rc = metrics_start(d0.base, c, &d);
     if (rc == 0)
-        rc = tcp_start(d0.base, c, &d);
+        rc = tcp_start(c, &d);
     if (rc == 0)
         rc = udp_start(c, worker_count(c), &d);
     /* Every privileged port is bound now: root is no longer needed. */
@@ -246,6 +249,12 @@ int daemon_run(const char *conf_path, struct view *v)
 {
     d0.conf_path = conf_path;
     signal(SIGPIPE, SIG_IGN);
+    /* The TCP thread's loop is woken from the main loop on reload and shutdown. */
+    if (evthread_use_pthreads() < 0) {
+        log_err("cannot enable libevent's thread support");
+        view_free(v);
+        return 1;
+    }
     if (restore_state(v->conf) < 0) {
         view_free(v);
         return 1;

@@ -1,5 +1,7 @@
 /* tcp.c — DNS over TCP: two-byte length framing, pipelined queries answered in order on
- * the same connection, an idle timeout and a cap on connections (RFC 7766).
+ * the same connection, an idle timeout and a cap on connections (RFC 7766).  TCP has a
+ * thread and an event loop of its own, so a reload, a control command or a metrics
+ * scrape on the main loop never holds up its answers.
  * SPDX-License-Identifier: MIT */
 #include "config.h"
 #include "server/tcp.h"
@@ -11,6 +13,8 @@
 #include "server/view.h"
 
 #include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -22,6 +26,8 @@
 
 /* A client that does not read its answers stops being read from once this much waits. */
 #define OUTPUT_HIGH (256 * 1024)
+/* How often an idle TCP thread announces quiescence, so replaced views can be freed. */
+#define QUIESCE_MS 100
 
 /* Connections are kept newest first, so the oldest is at the tail: the one closed when a
  * new client arrives at the cap, and the first to reach the lifetime limit. */
@@ -33,15 +39,22 @@ struct conn {
     bool closing; /* the client is done sending: close once the output drains */
 };
 
+/* Limits from the config: written by the main loop on reload, read by the TCP thread. */
+struct limits {
+    _Atomic unsigned max, per_client, lifetime_ms, idle_ms;
+};
+
 static struct {
     struct event_base *base;
+    pthread_t thread;
+    bool running;
+    struct view_reader *reader;
     struct evconnlistener **listeners;
     size_t nlisteners;
     struct conn *conns, *tail;
-    unsigned count, max, per_client;
-    unsigned lifetime_ms;
-    struct timeval idle;
-    struct event *sweep;
+    _Atomic unsigned count; /* read by metrics on the main loop */
+    struct limits lim;
+    struct event *sweep, *quiesce, *reconfigure, *stop;
     struct stats *stats;
     struct dyn_scratch *ws;
     struct querylog_ring *qlog;
@@ -68,7 +81,12 @@ static void conn_free(struct conn *c)
         tcp.tail = c->prev;
     bufferevent_free(c->bev);
     free(c);
-    tcp.count--;
+    atomic_fetch_sub_explicit(&tcp.count, 1, memory_order_relaxed);
+}
+
+static unsigned limit(_Atomic unsigned *v)
+{
+    return atomic_load_explicit(v, memory_order_relaxed);
 }
 
 static bool same_address(const struct sockaddr_storage *a, const struct sockaddr *b)
@@ -93,8 +111,20 @@ static unsigned connections_from(const struct sockaddr *sa)
 /* Closes connections past their lifetime, so trickling bytes cannot hold one forever. */
 static void on_sweep(evutil_socket_t fd, short what, void *arg)
 {
-    int64_t limit = now_ms() - tcp.lifetime_ms;
-    while (tcp.tail && tcp.tail->born_ms < limit)
+    int64_t born_before = now_ms() - limit(&tcp.lim.lifetime_ms);
+    while (tcp.tail && tcp.tail->born_ms < born_before)
+        conn_free(tcp.tail);
+}
+
+static void on_quiesce(evutil_socket_t fd, short what, void *arg)
+{
+    view_quiesce(tcp.reader);
+}
+
+/* After a reload lowered the cap: the oldest connections go. */
+static void on_reconfigure(evutil_socket_t fd, short what, void *arg)
+{
+    while (tcp.count > limit(&tcp.lim.max) && tcp.tail)
         conn_free(tcp.tail);
 }
 
@@ -117,6 +147,7 @@ static bool answer_message(struct conn *c, size_t len)
     const struct view *v = view_current();
     struct answer_client client = {(const struct sockaddr *)&c->peer, true, tcp.ws, NULL};
     size_t rlen = answer_query(&v->env, tcp.msg, len, tcp.out + 2, &client, &info);
+    view_quiesce(tcp.reader); /* v is not used past this point */
     stats_count(tcp.stats, PROTO_TCP, &info);
     if (!rlen)
         return false; /* not a query: nothing sensible can follow on this stream */
@@ -174,13 +205,13 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
                       void *arg)
 {
-    if (connections_from(sa) >= tcp.per_client) {
+    if (connections_from(sa) >= limit(&tcp.lim.per_client)) {
         close(fd); /* one address may not hold every slot (RFC 7766 §6.2.2) */
         return;
     }
     /* At the cap the oldest connection makes way: idle or slow clients cannot lock out
      * new ones. */
-    if (tcp.count >= tcp.max && tcp.tail)
+    if (tcp.count >= limit(&tcp.lim.max) && tcp.tail)
         conn_free(tcp.tail);
     struct conn *c = calloc(1, sizeof(*c));
     struct bufferevent *bev = bufferevent_socket_new(tcp.base, fd, BEV_OPT_CLOSE_ON_FREE);
@@ -201,42 +232,75 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     else
         tcp.tail = c;
     tcp.conns = c;
-    tcp.count++;
+    atomic_fetch_add_explicit(&tcp.count, 1, memory_order_relaxed);
+    unsigned idle_ms = limit(&tcp.lim.idle_ms);
+    struct timeval idle = {idle_ms / 1000, (idle_ms % 1000) * 1000};
     bufferevent_setcb(bev, on_read, on_write, on_event, c);
-    bufferevent_set_timeouts(bev, &tcp.idle, &tcp.idle);
+    bufferevent_set_timeouts(bev, &idle, &idle);
     bufferevent_enable(bev, EV_READ | EV_WRITE);
+}
+
+static void store_limits(const struct config *c)
+{
+    atomic_store(&tcp.lim.max, c->server.tcp_max_clients);
+    atomic_store(&tcp.lim.per_client, c->server.tcp_max_per_client);
+    atomic_store(&tcp.lim.lifetime_ms, c->server.tcp_lifetime_ms);
+    atomic_store(&tcp.lim.idle_ms, c->server.tcp_idle_ms);
 }
 
 void tcp_configure(const struct config *c)
 {
-    tcp.max = c->server.tcp_max_clients;
-    tcp.per_client = c->server.tcp_max_per_client;
-    tcp.lifetime_ms = c->server.tcp_lifetime_ms;
-    tcp.idle.tv_sec = c->server.tcp_idle_ms / 1000;
-    tcp.idle.tv_usec = (c->server.tcp_idle_ms % 1000) * 1000;
-    while (tcp.count > tcp.max && tcp.tail)
-        conn_free(tcp.tail);
+    store_limits(c);
+    if (tcp.reconfigure)
+        event_active(tcp.reconfigure, 0, 0); /* runs on the TCP thread */
 }
 
-int tcp_start(struct event_base *base, const struct config *c, struct diag *d)
+/* Breaking the loop from the TCP thread itself: a break asked for from another thread
+ * before the loop has started would be forgotten when it starts. */
+static void on_stop(evutil_socket_t fd, short what, void *arg)
 {
-    tcp.base = base;
+    event_base_loopbreak(tcp.base);
+}
+
+static void *tcp_main(void *arg)
+{
+    event_base_dispatch(tcp.base);
+    view_reader_delete(tcp.reader);
+    return NULL;
+}
+
+/* The thread's timers and wake-ups, on its own loop. */
+static bool add_events(void)
+{
+    struct timeval second = {1, 0}, quiesce = {0, QUIESCE_MS * 1000};
+    tcp.sweep = event_new(tcp.base, -1, EV_PERSIST, on_sweep, NULL);
+    tcp.quiesce = event_new(tcp.base, -1, EV_PERSIST, on_quiesce, NULL);
+    tcp.reconfigure = event_new(tcp.base, -1, 0, on_reconfigure, NULL);
+    tcp.stop = event_new(tcp.base, -1, 0, on_stop, NULL);
+    return tcp.sweep && tcp.quiesce && tcp.reconfigure && tcp.stop &&
+           !evtimer_add(tcp.sweep, &second) && !evtimer_add(tcp.quiesce, &quiesce);
+}
+
+int tcp_start(const struct config *c, struct diag *d)
+{
+    tcp.base = event_base_new();
+    tcp.reader = view_reader_new();
     tcp.stats = stats_new();
     tcp.ws = dyn_scratch_new();
     tcp.qlog = querylog_ring_new();
     tcp.listeners = calloc(c->server.nlisten ? c->server.nlisten : 1, sizeof(*tcp.listeners));
-    tcp.sweep = event_new(base, -1, EV_PERSIST, on_sweep, NULL);
-    struct timeval second = {1, 0};
-    if (!tcp.stats || !tcp.ws || !tcp.qlog || !tcp.listeners || !tcp.sweep ||
-        evtimer_add(tcp.sweep, &second))
+    if (!tcp.base || !tcp.reader || !tcp.stats || !tcp.ws || !tcp.qlog || !tcp.listeners ||
+        !add_events()) {
+        diag_error(d, NULL, 0, 0, "cannot set up TCP (out of memory)");
         return -1;
-    tcp_configure(c);
+    }
+    store_limits(c);
     for (size_t i = 0; i < c->server.nlisten; i++) {
         int fd = listen_tcp(&c->server.listen[i], d);
         if (fd < 0)
             return -1;
         struct evconnlistener *l =
-            evconnlistener_new(base, on_accept, NULL, LEV_OPT_CLOSE_ON_FREE, -1, fd);
+            evconnlistener_new(tcp.base, on_accept, NULL, LEV_OPT_CLOSE_ON_FREE, -1, fd);
         if (!l) {
             close(fd);
             diag_error(d, NULL, 0, 0, "%s: cannot watch the TCP listener",
@@ -245,26 +309,45 @@ int tcp_start(struct event_base *base, const struct config *c, struct diag *d)
         }
         tcp.listeners[tcp.nlisteners++] = l;
     }
+    if (pthread_create(&tcp.thread, NULL, tcp_main, NULL) != 0) {
+        diag_error(d, NULL, 0, 0, "cannot start the TCP thread");
+        return -1;
+    }
+    tcp.running = true;
     return 0;
 }
 
 unsigned tcp_clients(void)
 {
-    return tcp.count;
+    return atomic_load_explicit(&tcp.count, memory_order_relaxed);
 }
 
 void tcp_stop(void)
 {
+    if (tcp.running) {
+        event_active(tcp.stop, 0, 0); /* wakes the loop: evthread is on (daemon.c) */
+        pthread_join(tcp.thread, NULL);
+        tcp.running = false;
+    } else {
+        view_reader_delete(tcp.reader);
+    }
+    tcp.reader = NULL;
     while (tcp.conns)
         conn_free(tcp.conns);
     for (size_t i = 0; i < tcp.nlisteners; i++)
         evconnlistener_free(tcp.listeners[i]);
     free(tcp.listeners);
     tcp.listeners = NULL;
-    if (tcp.sweep)
-        event_free(tcp.sweep);
-    tcp.sweep = NULL;
+    tcp.nlisteners = 0;
+    struct event **evs[] = {&tcp.sweep, &tcp.quiesce, &tcp.reconfigure, &tcp.stop};
+    for (size_t i = 0; i < ARRAY_LEN(evs); i++) {
+        if (*evs[i])
+            event_free(*evs[i]);
+        *evs[i] = NULL;
+    }
     dyn_scratch_free(tcp.ws);
     tcp.ws = NULL;
-    tcp.nlisteners = 0;
+    if (tcp.base)
+        event_base_free(tcp.base);
+    tcp.base = NULL;
 }

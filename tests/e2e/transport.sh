@@ -67,4 +67,33 @@ start_server "$TEST_TMP/idle.yaml"
 py_tap "$E2E_DIR/transport.py" 127.0.0.1 "$PORT" idle busy
 
 check "meridiand is still running" alive
+
+# ---- TCP keeps answering while the main loop reloads a big zone ----------------------------
+
+# Reloads run on the main loop and TCP on a thread of its own, so a TCP query sent while
+# a reload is under way is answered before the reload ends.  Reading 500,000 records takes
+# a large part of a second, a TCP round trip on loopback a millisecond or two.
+PORT=$(free_port)
+{
+    sed -n '1,5p' "$TEST_TMP/example.com.zone"
+    awk 'BEGIN { for (i = 0; i < 500000; i++) printf "h%d IN A 192.0.2.%d\n", i, i % 250 + 1 }'
+} >"$TEST_TMP/big.zone"
+write_config "$TEST_TMP/big.yaml" "$PORT" 5s 16
+sed -i 's/example.com.zone/big.zone/' "$TEST_TMP/big.yaml"
+start_server "$TEST_TMP/big.yaml"
+started=$(log_count 'SIGHUP: reading the config')
+verdicts=$(log_count 'reload done')
+kill -HUP "$SERVER_PID"
+check "SIGHUP: the log says the reload began" \
+    wait_for log_has_more 'SIGHUP: reading the config' "$started"
+answer=$(dig +tcp +short +time=10 +tries=1 -p "$PORT" @127.0.0.1 h123.example.com A)
+during=$(log_count 'reload done')
+check_eq "a TCP query sent during the reload is answered" "192.0.2.124" "$answer"
+check "... before the reload ended: the busy main loop did not hold TCP up" \
+    test "$during" -eq "$verdicts"
+check "the reload then ends: reload done" wait_for log_has_more 'reload done' "$verdicts"
+check_dns "after the reload TCP answers from the reloaded zone" "+tcp h499999.example.com A" \
+    --answer "h499999.example.com. 3600 IN A 192.0.2.250"
+
+check "meridiand is still running" alive
 done_testing
