@@ -27,17 +27,9 @@ struct spec {
     const char *usage;
 };
 
-static const struct spec specs[] = {
-    {"status", CMD_STATUS, 0, 0, "status"},
-    {"weight", CMD_WEIGHT, 3, 3, "weight SERVICE REGION N"},
-    {"drain", CMD_DRAIN, 1, 2, "drain REGION [SERVICE]"},
-    {"undrain", CMD_UNDRAIN, 1, 2, "undrain REGION [SERVICE]"},
-    {"reload", CMD_RELOAD, 0, 1, "reload [ZONE]"},
-    {"stats", CMD_STATS, 0, 0, "stats"},
-    {"explain", CMD_EXPLAIN, 2, 2, "explain NAME CLIENT-IP"},
-    {"version", CMD_VERSION, 0, 0, "version"},
-    {"help", CMD_HELP, 0, 1, "help [COMMAND]"},
-};
+#define SPEC(id, name, min, max, usage) {name, CMD_##id, min, max, usage},
+static const struct spec specs[] = {CTL_COMMANDS(SPEC)};
+#undef SPEC
 
 static bool printable(const char *s, size_t len)
 {

@@ -13,17 +13,11 @@
 #define COMMAND_LINE_MAX CTL_LINE_MAX /* kept for tests/fuzz/fuzz_control.c */
 #define COMMAND_ARGS_MAX 4
 
-enum command_kind {
-    CMD_STATUS,
-    CMD_WEIGHT,
-    CMD_DRAIN,
-    CMD_UNDRAIN,
-    CMD_RELOAD,
-    CMD_STATS,
-    CMD_EXPLAIN,
-    CMD_VERSION,
-    CMD_HELP,
-};
+/* CMD_STATUS, CMD_WEIGHT, ... in the order of CTL_COMMANDS; tests/fuzz/fuzz_control.c takes
+ * CMD_HELP for the last. */
+#define COMMAND_KIND(id, name, min, max, usage) CMD_##id,
+enum command_kind { CTL_COMMANDS(COMMAND_KIND) };
+#undef COMMAND_KIND
 
 struct command {
     enum command_kind kind;

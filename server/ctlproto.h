@@ -1,4 +1,5 @@
-/* ctlproto.h — the control socket protocol's fixed numbers, shared by meridiand and meridianctl.
+/* ctlproto.h — the control socket protocol's commands and fixed numbers, shared by meridiand
+ * and meridianctl.
  * SPDX-License-Identifier: MIT */
 #pragma once
 
@@ -13,3 +14,18 @@
 #define CTL_DEFAULT_SOCKET "/run/meridian/control.sock"
 #define CTL_STATUS_OK      "ok"
 #define CTL_STATUS_ERROR   "error"
+
+/* Every command, as X(ID, NAME, MIN, MAX, USAGE): NAME takes MIN to MAX arguments.  The one
+ * list that meridiand parses requests by and meridianctl checks its command line by, so that
+ * the two cannot disagree on a name, an argument count or a usage line.  Both list the
+ * commands in this order. */
+#define CTL_COMMANDS(X)                                                                            \
+    X(STATUS, "status", 0, 0, "status")                                                            \
+    X(WEIGHT, "weight", 3, 3, "weight SERVICE REGION N")                                           \
+    X(DRAIN, "drain", 1, 2, "drain REGION [SERVICE]")                                              \
+    X(UNDRAIN, "undrain", 1, 2, "undrain REGION [SERVICE]")                                        \
+    X(RELOAD, "reload", 0, 1, "reload [ZONE]")                                                     \
+    X(STATS, "stats", 0, 0, "stats")                                                               \
+    X(EXPLAIN, "explain", 2, 2, "explain NAME CLIENT-IP")                                          \
+    X(VERSION, "version", 0, 0, "version")                                                         \
+    X(HELP, "help", 0, 1, "help [COMMAND]")

@@ -31,51 +31,62 @@ enum { EXIT_OK = 0, EXIT_REFUSED = 1, EXIT_NO_SERVER = 2, EXIT_USAGE = 64 };
 
 /* ---- commands ---- */
 
+/* What a command does, with an example: meridianctl's own words, which the server never sends. */
+struct help {
+    const char *text, *example;
+};
+
+/* One constant per command, named after its ID in CTL_COMMANDS, rather than an array in the
+ * list's order: a command added to the list without help here fails to compile, and so does
+ * help left behind by a command taken out of it (an unused constant). */
+static const struct help help_STATUS = {
+    "Shows every region with its addresses, their health and last probe result, whether it\n"
+    "is drained, and every service with its policy and each region's weight and drain.",
+    "meridianctl status"};
+static const struct help help_WEIGHT = {
+    "Sets the weight of REGION within SERVICE to N (a whole number from 0 to 1000000), in\n"
+    "place of the config's.  Weights are relative: 80 and 20 split traffic 80/20.  Takes\n"
+    "effect on the next query and is kept in the state file across restarts.",
+    "meridianctl weight api us-east-1 80"};
+static const struct help help_DRAIN = {
+    "Takes REGION out of every answer, or only out of SERVICE's answers, whatever its\n"
+    "health says, as for maintenance.  Clients move to the next region of each policy.\n"
+    "Kept in the state file across restarts until undrain.",
+    "meridianctl drain eu-west-1\n  meridianctl drain eu-west-1 api"};
+static const struct help help_UNDRAIN = {
+    "Puts a drained REGION back, everywhere or for SERVICE only; it serves again as soon\n"
+    "as its health checks pass.",
+    "meridianctl undrain eu-west-1"};
+static const struct help help_RELOAD = {
+    "Reads the config and every zone again, or only ZONE's file, and switches to them at\n"
+    "once.  If anything fails to load, the previous version keeps serving and the errors\n"
+    "are printed with file:line:column.  Big zones take time: see -t.",
+    "meridianctl reload\n  meridianctl reload example.com"};
+static const struct help help_STATS = {
+    "Shows query counters since the start: by transport, by response code, truncated and\n"
+    "dropped answers, and answers given while every candidate region was down.",
+    "meridianctl stats"};
+static const struct help help_EXPLAIN = {
+    "Shows what CLIENT-IP would get for NAME and why: the database record, the place, each\n"
+    "policy step with health and drains, and the answer.  CLIENT-IP/LEN, such as\n"
+    "198.51.100.0/24, is taken as an EDNS Client Subnet.",
+    "meridianctl explain www.example.com 198.51.100.7"};
+static const struct help help_VERSION = {"Shows the version of the running meridiand.",
+                                         "meridianctl version"};
+static const struct help help_HELP = {
+    "Explains COMMAND, or lists every command; answered by meridianctl itself.",
+    "meridianctl help weight"};
+
 struct command {
     const char *name;
     unsigned min, max; /* arguments */
-    const char *usage, *help, *example;
+    const char *usage;
+    const struct help *help;
 };
 
-static const struct command commands[] = {
-    {"status", 0, 0, "status",
-     "Shows every region with its addresses, their health and last probe result, whether it\n"
-     "is drained, and every service with its policy and each region's weight and drain.",
-     "meridianctl status"},
-    {"weight", 3, 3, "weight SERVICE REGION N",
-     "Sets the weight of REGION within SERVICE to N (a whole number from 0 to 1000000), in\n"
-     "place of the config's.  Weights are relative: 80 and 20 split traffic 80/20.  Takes\n"
-     "effect on the next query and is kept in the state file across restarts.",
-     "meridianctl weight api us-east-1 80"},
-    {"drain", 1, 2, "drain REGION [SERVICE]",
-     "Takes REGION out of every answer, or only out of SERVICE's answers, whatever its\n"
-     "health says, as for maintenance.  Clients move to the next region of each policy.\n"
-     "Kept in the state file across restarts until undrain.",
-     "meridianctl drain eu-west-1\n  meridianctl drain eu-west-1 api"},
-    {"undrain", 1, 2, "undrain REGION [SERVICE]",
-     "Puts a drained REGION back, everywhere or for SERVICE only; it serves again as soon\n"
-     "as its health checks pass.",
-     "meridianctl undrain eu-west-1"},
-    {"reload", 0, 1, "reload [ZONE]",
-     "Reads the config and every zone again, or only ZONE's file, and switches to them at\n"
-     "once.  If anything fails to load, the previous version keeps serving and the errors\n"
-     "are printed with file:line:column.  Big zones take time: see -t.",
-     "meridianctl reload\n  meridianctl reload example.com"},
-    {"stats", 0, 0, "stats",
-     "Shows query counters since the start: by transport, by response code, truncated and\n"
-     "dropped answers, and answers given while every candidate region was down.",
-     "meridianctl stats"},
-    {"explain", 2, 2, "explain NAME CLIENT-IP",
-     "Shows what CLIENT-IP would get for NAME and why: the database record, the place, each\n"
-     "policy step with health and drains, and the answer.  CLIENT-IP/LEN, such as\n"
-     "198.51.100.0/24, is taken as an EDNS Client Subnet.",
-     "meridianctl explain www.example.com 198.51.100.7"},
-    {"version", 0, 0, "version", "Shows the version of the running meridiand.",
-     "meridianctl version"},
-    {"help", 0, 1, "help [COMMAND]",
-     "Explains COMMAND, or lists every command; answered by meridianctl itself.",
-     "meridianctl help weight"},
-};
+#define COMMAND(id, name, min, max, usage) {name, min, max, usage, &help_##id},
+static const struct command commands[] = {CTL_COMMANDS(COMMAND)};
+#undef COMMAND
 
 static const struct command *command_find(const char *name)
 {
@@ -125,8 +136,8 @@ static int help(int argc, char **argv)
         fprintf(stderr, "meridianctl: unknown command \"%s\"; run meridianctl --help\n", argv[0]);
         return EXIT_USAGE;
     }
-    printf("Usage: meridianctl [OPTIONS] %s\n\n%s\n\nExample:\n  %s\n", c->usage, c->help,
-           c->example);
+    printf("Usage: meridianctl [OPTIONS] %s\n\n%s\n\nExample:\n  %s\n", c->usage, c->help->text,
+           c->help->example);
     return EXIT_OK;
 }
 
@@ -169,7 +180,7 @@ static bool args_ok(const struct command *c, int argc, char **argv)
 {
     if ((unsigned)argc < c->min || (unsigned)argc > c->max) {
         fprintf(stderr, "meridianctl: usage: meridianctl [OPTIONS] %s\n  e.g. %s\n", c->usage,
-                c->example);
+                c->help->example);
         for (int i = 0; i < argc; i++)
             if (argv[i][0] == '-') {
                 fprintf(stderr, "Options go before the command: meridianctl %s %s\n", argv[i],
