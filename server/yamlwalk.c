@@ -164,6 +164,23 @@ static int keyref_cmp(const void *a, const void *b)
 }
 
 /* Sorting rather than comparing every pair: a geoip.nets mapping may hold thousands. */
+static void note_duplicate(struct yw *w, const yaml_node_t *k)
+{
+    const yaml_node_t **more = realloc(w->dups, (w->ndups + 1) * sizeof(*more));
+    if (!more) {
+        diag_error(w->d, w->file, 0, 0, "out of memory while reading the YAML");
+        return;
+    }
+    w->dups = more;
+    w->dups[w->ndups++] = k;
+}
+
+static int node_cmp(const void *a, const void *b)
+{
+    const yaml_node_t *x = *(const yaml_node_t *const *)a, *y = *(const yaml_node_t *const *)b;
+    return (x > y) - (x < y);
+}
+
 static void check_keys(struct yw *w, const yaml_node_t *map)
 {
     size_t n = yw_len(map), m = 0;
@@ -189,6 +206,7 @@ static void check_keys(struct yw *w, const yaml_node_t *map)
                  "duplicate key \"%s\" (first at line %u, column %u); keep only "
                  "one of them",
                  refs[i].text, yw_line(refs[first].node), yw_col(refs[first].node));
+        note_duplicate(w, refs[i].node);
     }
     free(refs);
 }
@@ -213,6 +231,8 @@ bool yw_load_text(struct yw *w, const char *text, size_t len, const char *noun)
     for (yaml_node_t *n = ok ? w->doc.nodes.start : NULL; n && n < w->doc.nodes.top; n++)
         if (n->type == YAML_MAPPING_NODE)
             check_keys(w, n);
+    if (w->ndups)
+        qsort(w->dups, w->ndups, sizeof(*w->dups), node_cmp);
     return ok;
 }
 
@@ -221,6 +241,9 @@ void yw_close(struct yw *w)
     if (w->loaded)
         yaml_document_delete(&w->doc);
     w->loaded = false;
+    free(w->dups);
+    w->dups = NULL;
+    w->ndups = 0;
 }
 
 /* ---- nodes ---- */
@@ -430,15 +453,11 @@ static void read_field(struct yw *w, const struct yw_field *f, yaml_node_t *v, v
     }
 }
 
-/* Whether key i repeats an earlier key of the same mapping (reported by yw_open). */
-static bool repeated_key(struct yw *w, const yaml_node_t *map, size_t i, const char *key)
+/* Whether key node k repeats an earlier key of its mapping (reported at load).  A lookup,
+ * not a scan of the earlier keys: a mapping may have thousands. */
+static bool repeated_key(const struct yw *w, const yaml_node_t *k)
 {
-    for (size_t e = 0; e < i; e++) {
-        const char *earlier = yw_text(yw_key(w, map, e));
-        if (earlier && strcmp(earlier, key) == 0)
-            return true;
-    }
-    return false;
+    return w->ndups && bsearch(&k, w->dups, w->ndups, sizeof(*w->dups), node_cmp);
 }
 
 void yw_fields(struct yw *w, const yaml_node_t *map, const char *what,
@@ -452,7 +471,7 @@ void yw_fields(struct yw *w, const yaml_node_t *map, const char *what,
         size_t j = 0;
         /* A repeated key is an error already; reading it twice would fill twice what
          * was sized for one. */
-        if (!key || repeated_key(w, map, i, key))
+        if (!key || repeated_key(w, k))
             continue;
         while (j < n && strcmp(fields[j].key, key))
             j++;

@@ -20,6 +20,10 @@ struct yw {
     struct diag *d;
     struct arena *arena;
     void *ctx; /* the caller's, for YW_CUSTOM handlers */
+    /* Key nodes that repeat an earlier key of their mapping, sorted by address: reported
+     * once at load, then skipped by yw_fields. */
+    const yaml_node_t **dups;
+    size_t ndups;
 };
 
 enum yw_type {

@@ -2,6 +2,7 @@
  * fills in, and the place and wording of every error it reports.
  * SPDX-License-Identifier: MIT */
 #include "config.h"
+#include "lib/strbuf.h"
 #include "server/conf.h"
 #include "tests/unit/unit.h"
 
@@ -329,6 +330,28 @@ START_TEST(duplicate_keys)
                ":3:3: error: duplicate key \"workers\" (first at line 2, column 3)",
                ":5:1: error: duplicate key \"zones\" (first at line 4, column 1)");
     ck_assert_uint_eq(d.errors, 2);
+}
+END_TEST
+
+/* Every repeat is reported once, and the one value read is the first: the walk skips the
+ * repeats by looking them up, not by comparing each key with all the earlier ones. */
+START_TEST(many_duplicate_keys)
+{
+    enum { N = 50000 };
+    struct strbuf y;
+    sb_init(&y);
+    sb_puts(&y, "server:\n");
+    for (unsigned i = 0; i < N; i++)
+        sb_printf(&y, "  workers: %u\n", i % 7 + 1);
+    sb_puts(&y, "zones: {}\n");
+    ck_assert(!y.failed);
+    struct config *c = load(y.s);
+    sb_free(&y);
+    ck_assert_ptr_null(c);
+    ck_assert_uint_eq(d.errors, N - 1);
+    ck_assert_ptr_nonnull(
+        strstr(d.text, ":3:3: error: duplicate key \"workers\" (first at line 2"));
+    ck_assert_ptr_null(strstr(d.text, "unknown key"));
 }
 END_TEST
 
@@ -956,8 +979,8 @@ static Suite *conf_suite(void)
           defaults, check_defaults, empty_sections_are_empty, earlier_errors_do_not_fail_the_load}},
         {"file",
          {syntax_error_has_place, bad_indentation, tab_indentation, empty_file,
-          top_level_not_a_mapping, second_document, duplicate_keys, missing_file,
-          unknown_keys_list_the_accepted_ones, unknown_key_without_a_near_one,
+          top_level_not_a_mapping, second_document, duplicate_keys, many_duplicate_keys,
+          missing_file, unknown_keys_list_the_accepted_ones, unknown_key_without_a_near_one,
           section_of_the_wrong_type, many_errors_at_once, keys_must_be_names}},
         {"server",
          {listen_forms, listen_single_string, listen_errors, workers_and_limits,
