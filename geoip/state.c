@@ -39,25 +39,28 @@ static size_t make_key(const char *kind, const char *a, const char *b, char *key
     return n;
 }
 
-static struct entry *find(const char *kind, const char *a, const char *b, char *key, size_t size)
+/* The entry with the len bytes of key, or NULL. */
+static struct entry *lookup(const char *key, size_t len)
 {
-    size_t n = make_key(kind, a, b, key, size);
-    for (struct entry *e = entries; n && e; e = e->next)
-        if (e->klen == n && memcmp(e->key, key, n) == 0)
+    for (struct entry *e = entries; len && e; e = e->next)
+        if (e->klen == len && memcmp(e->key, key, len) == 0)
             return e;
     return NULL;
+}
+
+static struct entry *find(const char *kind, const char *a, const char *b, char *key, size_t size)
+{
+    return lookup(key, make_key(kind, a, b, key, size));
 }
 
 static struct entry *get(const char *kind, const char *a, const char *b, bool *created)
 {
     char key[512];
-    *created = false;
-    struct entry *e = find(kind, a, b, key, sizeof(key));
-    if (e)
-        return e;
     size_t len = make_key(kind, a, b, key, sizeof(key));
-    if (!len)
-        return NULL;
+    struct entry *e = lookup(key, len);
+    *created = false;
+    if (e || !len)
+        return e;
     e = calloc(1, sizeof(*e));
     if (!e || !(e->key = malloc(len))) {
         free(e);
