@@ -1,7 +1,8 @@
 # dnswire.py — the little DNS wire format the python3 e2e helpers need (stdlib only).
 # SPDX-License-Identifier: MIT
-"""Build queries, read replies, talk UDP and length-framed TCP, and print results in the
-"ok - desc" / "not ok - desc" / "# note" form that lib.sh's py_tap numbers into TAP."""
+"""Build queries, read replies, talk UDP (pipelined() for thousands of queries at once) and
+length-framed TCP, and print results in the "ok - desc" / "not ok - desc" / "# note" form
+that lib.sh's py_tap numbers into TAP."""
 
 import socket
 import struct
@@ -10,6 +11,8 @@ import time
 TYPE_A, TYPE_OPT = 1, 41
 RCODES = {0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP",
           5: "REFUSED", 6: "YXDOMAIN"}
+WINDOW = 64          # queries pipelined() keeps in flight
+DEADLINE = 20.0      # seconds for one pipelined() run, whatever happens
 
 
 # ---- results ------------------------------------------------------------------------
@@ -155,6 +158,51 @@ def recv_frame(s):
         return None
     body = recv_exact(s, struct.unpack("!H", hdr)[0])
     return body if len(body) == struct.unpack("!H", hdr)[0] else None
+
+
+def pipelined(port, n, build):
+    """Sends n UDP queries to 127.0.0.1:port over one connected socket, WINDOW of them in
+    flight, build(i, qid) making query i's packet with DNS id qid (i & 0xFFFF).  When
+    nothing has come for 0.2 s, each query unanswered for more than 0.5 s is sent again, up
+    to 4 sends in all; after DEADLINE seconds it stops, whatever happens.  Returns (the raw
+    reply to each query in order, None for one never answered; packets sent, retries
+    included)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+    s.connect(("127.0.0.1", port))
+    results = [None] * n
+    pending = {}  # qid -> (index, sent at, tries)
+    nxt, sent = 0, 0
+    end = time.monotonic() + DEADLINE
+
+    def send(i, tries):
+        nonlocal sent
+        s.send(build(i, i & 0xFFFF))
+        sent += 1
+        pending[i & 0xFFFF] = (i, time.monotonic(), tries)
+
+    while (nxt < n or pending) and time.monotonic() < end:
+        while nxt < n and len(pending) < WINDOW and (nxt & 0xFFFF) not in pending:
+            send(nxt, 1)
+            nxt += 1
+        s.settimeout(0.2)
+        try:
+            msg = s.recv(65535)
+        except socket.timeout:
+            now = time.monotonic()
+            for qid, (i, t, tries) in list(pending.items()):
+                if now - t > 0.5:  # lost on loopback under load: ask again, a few times
+                    del pending[qid]
+                    if tries < 4:
+                        send(i, tries + 1)
+            continue
+        if len(msg) < 12:
+            continue
+        qid = struct.unpack("!H", msg[:2])[0]
+        if qid in pending:
+            results[pending.pop(qid)[0]] = msg
+    s.close()
+    return results, sent
 
 
 def wait_closed(s, timeout):

@@ -46,16 +46,9 @@ check_geo()
         canon_sort)
     got+=$'\n'"ecs: $(printf '%s\n' "$out" | sed -n 's/^; CLIENT-SUBNET: //p' | grep . || echo none)"
     want=$(printf 'status: %s\nanswer:\n%sauthority:\n%s' "$rcode" "$answer" "$authority" |
-        awk '{ gsub(/[ \t]+/, " "); sub(/^ /, ""); sub(/ $/, ""); print }' | canon_sort)
+        canon_blanks | canon_sort)
     want+=$'\n'"ecs: $ecs"
-    if [ "$want" = "$got" ]; then
-        ok "$desc"
-    else
-        not_ok "$desc"
-        diag "dig $args" "--- expected +++ got"
-        diff -u <(printf '%s\n' "$want") <(printf '%s\n' "$got") | tail -n +3 | diag
-        case $out in *"->>HEADER<<-"*) ;; *) diag "dig said:" "$out" ;; esac
-    fi
+    check_canon "$desc" "$args" "$out" "$want" "$got"
 }
 
 # scope_of "dig args": the scope dig reports in the reply's CLIENT-SUBNET line, or "none".

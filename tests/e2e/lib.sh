@@ -366,17 +366,32 @@ check_dns()
     got=$(printf '%s\n' "$out" | dig_canon | canon_filter "$skip" "$edns" | $order)
     want=$(printf 'status: %s\nflags: %s\nedns: %s\nanswer:\n%sauthority:\n%sadditional:\n%s' \
         "$rcode" "$flags" "${edns:-any}" "$answer" "$authority" "$additional" |
-        awk '{ gsub(/[ \t]+/, " "); sub(/^ /, ""); sub(/ $/, ""); print }' |
-        canon_filter "$skip" "$edns" | $order)
+        canon_blanks | canon_filter "$skip" "$edns" | $order)
+    check_canon "$desc" "$args" "$out" "$want" "$got"
+}
+
+# check_canon "description" "dig args" DIG-OUTPUT EXPECTED GOT: the common end of check_dns
+# and geo.sh's check_geo, once each has reduced the reply to canonical text.  One test
+# point, EXPECTED = GOT; on failure the dig command line and a diff, and when DIG-OUTPUT
+# has no header at all (dig itself failed: timeout, refused) what dig said.
+check_canon()
+{
+    local desc=$1 args=$2 out=$3 want=$4 got=$5
     if [ "$want" = "$got" ]; then
         ok "$desc"
     else
         not_ok "$desc"
         diag "dig $args" "--- expected +++ got"
         diff -u <(printf '%s\n' "$want") <(printf '%s\n' "$got") | tail -n +3 | diag
-        # No header at all: dig itself failed (timeout, refused); say how.
         case $out in *"->>HEADER<<-"*) ;; *) diag "dig said:" "$out" ;; esac
     fi
+}
+
+# Expected records as written in a test, in dig_canon's form: runs of blanks made one
+# space, none at either end.
+canon_blanks()
+{
+    awk '{ gsub(/[ \t]+/, " "); sub(/^ /, ""); sub(/ $/, ""); print }'
 }
 
 # Drops skipped sections, and the EDNS line when no expectation was given for it.

@@ -57,8 +57,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
 import dnswire  # noqa: E402
 
-WINDOW = 64          # queries in flight
-DEADLINE = 20.0      # seconds for one run of queries, whatever happens
 SILENT_LIMIT = 15.0  # seconds the silent client waits to be cut off
 BUSY = b"error\ntoo many control clients at once; try again\n"
 
@@ -77,44 +75,10 @@ def make_query(qid, qname):
 
 
 def run(port, qname, n):
-    """Sends n A queries for qname with WINDOW in flight, retrying lost ones a few times.
+    """Sends n A queries for qname, pipelined and retried as dnswire.pipelined() does.
     Returns (replies in order, None for unanswered; packets sent)."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
-    s.connect(("127.0.0.1", port))
-    results = [None] * n
-    pending = {}  # qid -> (index, sent at, tries)
-    nxt, sent = 0, 0
-    end = time.monotonic() + DEADLINE
-
-    def send(i, tries):
-        nonlocal sent
-        s.send(make_query(i & 0xFFFF, qname))
-        sent += 1
-        pending[i & 0xFFFF] = (i, time.monotonic(), tries)
-
-    while (nxt < n or pending) and time.monotonic() < end:
-        while nxt < n and len(pending) < WINDOW and (nxt & 0xFFFF) not in pending:
-            send(nxt, 1)
-            nxt += 1
-        s.settimeout(0.2)
-        try:
-            msg = s.recv(65535)
-        except socket.timeout:
-            now = time.monotonic()
-            for qid, (i, t, tries) in list(pending.items()):
-                if now - t > 0.5:
-                    del pending[qid]
-                    if tries < 4:
-                        send(i, tries + 1)
-            continue
-        if len(msg) < 12:
-            continue
-        qid = struct.unpack("!H", msg[:2])[0]
-        if qid in pending:
-            results[pending.pop(qid)[0]] = dnswire.parse(msg)
-    s.close()
-    return results, sent
+    raw, sent = dnswire.pipelined(port, n, lambda _i, qid: make_query(qid, qname))
+    return [None if m is None else dnswire.parse(m) for m in raw], sent
 
 
 def answer_addrs(p):

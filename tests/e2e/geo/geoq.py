@@ -28,8 +28,6 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import dnswire  # noqa: E402
 
 OPT_ECS = 8
-WINDOW = 64          # queries in flight
-DEADLINE = 20.0      # seconds for one run, whatever happens
 
 
 def ecs_option(subnet):
@@ -77,45 +75,11 @@ def reply_addrs(p):
 
 
 def run(port, queries):
-    """Sends every (qname, qtype, subnet) in queries with WINDOW in flight; returns the
-    parsed replies in order (None for a query that got no reply in time)."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
-    s.connect(("127.0.0.1", port))
-    results = [None] * len(queries)
-    pending = {}  # qid -> (index, sent at, tries)
-    nxt = 0
-    end = time.monotonic() + DEADLINE
-    qid_of = lambda i: i & 0xFFFF  # noqa: E731
-
-    def send(i, tries):
-        qn, qt, sub = queries[i]
-        s.send(make_query(qid_of(i), qn, qt, sub))
-        pending[qid_of(i)] = (i, time.monotonic(), tries)
-
-    while (nxt < len(queries) or pending) and time.monotonic() < end:
-        while nxt < len(queries) and len(pending) < WINDOW and qid_of(nxt) not in pending:
-            send(nxt, 1)
-            nxt += 1
-        s.settimeout(0.2)
-        try:
-            msg = s.recv(65535)
-        except socket.timeout:
-            now = time.monotonic()
-            for qid, (i, t, tries) in list(pending.items()):
-                if now - t > 0.5:  # lost on loopback under load: ask again, a few times
-                    del pending[qid]
-                    if tries < 4:
-                        send(i, tries + 1)
-            continue
-        if len(msg) < 12:
-            continue
-        qid = struct.unpack("!H", msg[:2])[0]
-        if qid in pending:
-            i = pending.pop(qid)[0]
-            results[i] = dnswire.parse(msg)
-    s.close()
-    return results
+    """Sends every (qname, qtype, subnet) in queries, pipelined and retried as
+    dnswire.pipelined() does; returns the parsed replies in order (None for a query that
+    got no reply in time)."""
+    raw, _ = dnswire.pipelined(port, len(queries), lambda i, qid: make_query(qid, *queries[i]))
+    return [None if m is None else dnswire.parse(m) for m in raw]
 
 
 def cmd_weights(port, qname, n, subnet, specs):
