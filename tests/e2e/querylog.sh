@@ -234,7 +234,7 @@ wait_for trickling
 start_server "$TEST_TMP/startup.yaml"
 wait "$TRICKLE"
 reap "$TRICKLE"
-if WAIT_TIMEOUT=3 wait_for accounted "$MPORT" "$SLOG"; then
+if wait_for accounted "$MPORT" "$SLOG"; then
     ok "start-up under a steady trickle of queries: every answered query is logged"
 else
     not_ok "start-up under a steady trickle of queries: every answered query is logged"
@@ -248,8 +248,12 @@ stop_server
 
 printf '%s\n' "static.example.com A" "www.example.com A" "nx.example.com A" \
     "static6.example.com AAAA" "static.example.com MX" >"$TEST_TMP/perf.txt"
-PERF_S=${PERF_S:-2}  # seconds of the dnsperf load
-STUCK_S=${STUCK_S:-1} # and against a stuck log: 1 s fills every ring many times over
+PERF_S=${PERF_S:-2} # seconds of the dnsperf load
+# Against a stuck log the load is a count, not a time: 10,000 runs through perf.txt's 5
+# queries are 50,000 queries, every ring (4096 lines) filled many times over however fast
+# the machine is.  STUCK_LIMIT_S only bounds a hang.
+STUCK_RUNS=${STUCK_RUNS:-10000}
+STUCK_LIMIT_S=${STUCK_LIMIT_S:-60}
 
 OFF_PORT=$(free_port)
 OFF_MPORT=$(free_port)
@@ -268,9 +272,17 @@ ratio()
     awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print 0 }'
 }
 
-at_least()
+# perf_count PORT: dnsperf through perf.txt STUCK_RUNS times (at most STUCK_LIMIT_S s, a
+# bound for a hang only; 5 s for each answer); prints "SENT LOST QPS", or "0 -1 0" when
+# dnsperf reported nothing.
+perf_count()
 {
-    awk -v r="$1" -v min="$2" 'BEGIN { exit !(r >= min) }'
+    dnsperf -s 127.0.0.1 -p "$1" -d "$TEST_TMP/perf.txt" -n "$STUCK_RUNS" -l "$STUCK_LIMIT_S" \
+        -c 4 -q 200 -t 5 2>&1 | awk '
+        /Queries sent:/ { sent = $3 }
+        /Queries lost:/ { lost = $3 }
+        /Queries per second:/ { qps = $4 }
+        END { if (sent == "" || lost == "") print "0 -1 0"; else print sent, lost, qps + 0 }'
 }
 
 # What the log costs in throughput is a benchmark figure, not a test: `make bench` measures
@@ -296,41 +308,37 @@ stop_server "$ON_PID" # the log-off server stays, to pace section 5
 # 5. A log that cannot be written never blocks answers, and never blocks shutdown
 # =============================================================================================
 
-# stuck_case NAME: the server on $PORT/$MPORT logs into a FIFO that takes nothing; DNS
-# answers at full speed, drops are counted, and SIGTERM still stops it.
+# stuck_case NAME: the server on $PORT/$MPORT logs into a FIFO that takes nothing; every
+# query of a dnsperf load is still answered, drops are counted, and SIGTERM still stops it.
 stuck_case()
 {
     local name=$1
     check_dns "$name: a query is answered" "static.example.com A" --skip edns \
         --answer "static.example.com. 300 IN A 192.0.2.1"
     if ! $HAVE_DNSPERF; then
-        ok "$name: answers at full speed # SKIP dnsperf is not installed"
+        ok "$name: under a dnsperf load every query is answered # SKIP dnsperf is not installed"
         ok "$name: the lines that cannot be written are counted as dropped # SKIP no dnsperf"
     else
-        stuck_speed "$name"
+        stuck_load "$name"
         stuck_drops "$name"
     fi
     stuck_stop "$name"
 }
 
-# stuck_speed NAME: dnsperf against the log-off server, then this one, side by side; one
-# more pair when the first falls short, and the better ratio counts.
-stuck_speed()
+# stuck_load NAME: a dnsperf load of STUCK_RUNS x perf.txt against this server: every
+# query sent is answered (none lost: a worker waiting on the log would leave its queries
+# unanswered).  The same load against the log-off server gives a rate to set beside this
+# one, as a diagnostic only: what the log costs is measured by `make bench`.
+stuck_load()
 {
-    local name=$1 off q lost best=0 r round
-    for round in 1 2; do
-        read -r off _ <<<"$(dnsperf_qps "$OFF_PORT" "$TEST_TMP/perf.txt" "$STUCK_S")"
-        read -r q lost <<<"$(dnsperf_qps "$PORT" "$TEST_TMP/perf.txt" "$STUCK_S")"
-        r=$(ratio "$q" "$off")
-        diag "$name: pair $round: log off $off qps; this server $q qps, $lost lost; ratio $r"
-        [ "$lost" = 0 ] && at_least "$r" "$best" && best=$r
-        at_least "$best" 0.75 && break
-    done
-    if at_least "$best" 0.75; then
-        ok "$name: answers at full speed (no query lost, at least 75% of the log-off qps: $best)"
-    else
-        not_ok "$name: answers at full speed (no query lost, at least 75% of the log-off qps: $best)"
-    fi
+    local name=$1 off_q sent lost q planned
+    planned=$((STUCK_RUNS * $(wc -l <"$TEST_TMP/perf.txt")))
+    read -r _ _ off_q <<<"$(perf_count "$OFF_PORT")"
+    read -r sent lost q <<<"$(perf_count "$PORT")"
+    diag "$name: $sent queries sent ($planned planned), $lost lost; $q qps" \
+        "against the log-off server's $off_q qps (ratio $(ratio "$q" "$off_q"); a diagnostic, not a test)"
+    check "$name: under a dnsperf load every query is answered ($sent sent, $lost lost)" \
+        test "$sent" -gt 0 -a "$lost" -eq 0
 }
 
 # stuck_drops NAME: the lines that cannot be written are counted as dropped.
@@ -351,20 +359,21 @@ stuck_drops()
     fi
 }
 
-# stuck_stop NAME: SIGTERM stops the server within 3 s, stuck writer or not.
+# stuck_stop NAME: SIGTERM stops the server, stuck writer or not.  10 s is a bound for a
+# hang, not a goal: the time it took goes into the TAP stream.
 stuck_stop()
 {
     local name=$1 pid=$SERVER_PID t
     t=$(now_ms)
     kill -TERM "$pid"
-    if WAIT_TIMEOUT=3 wait_for gone "$pid"; then
-        ok "$name: SIGTERM stops the server within 3 s"
+    if WAIT_TIMEOUT=10 wait_for gone "$pid"; then
+        ok "$name: SIGTERM stops the server (no hang: within 10 s)"
         diag "$name: stopped $(($(now_ms) - t)) ms after SIGTERM"
     else
-        not_ok "$name: SIGTERM stops the server within 3 s"
+        not_ok "$name: SIGTERM stops the server (no hang: within 10 s)"
         local task
         for task in /proc/"$pid"/task/*; do
-            diag "$name: still running after 3 s: thread $(basename "$task") waits in $(cat "$task/wchan" 2>/dev/null)"
+            diag "$name: still running after 10 s: thread $(basename "$task") waits in $(cat "$task/wchan" 2>/dev/null)"
         done
         kill -KILL "$pid" 2>/dev/null
     fi

@@ -1,7 +1,8 @@
 #!/bin/bash
 # soak.sh — dnsperf at full speed for a minute while the server reloads every second,
 # alternating between two versions of its zone: the server stays up, every reload
-# succeeds, no query is lost, and memory does not grow.  SPDX-License-Identifier: MIT
+# succeeds, every query is answered with the rcode its zone gives, and memory does not
+# grow.  SPDX-License-Identifier: MIT
 #
 # SOAK_SECONDS (default 60) shortens or lengthens the run by hand.
 
@@ -115,11 +116,15 @@ rss_kb()
 
 # ---- the soak ---------------------------------------------------------------------------
 
-dnsperf -s 127.0.0.1 -p "$PORT" -d "$D/queries" -c 10 -T 1 -q 200 -l "$SOAK_SECONDS" \
+# The load lasts as long as the reloads, however long they take: dnsperf is stopped with
+# SIGINT (it then prints its statistics) after the last one.  Its own -l only bounds a
+# script that never gets there.
+DNSPERF_LIMIT=$((SOAK_SECONDS * 2 + 60))
+dnsperf -s 127.0.0.1 -p "$PORT" -d "$D/queries" -c 10 -T 1 -q 200 -l "$DNSPERF_LIMIT" \
     >"$D/dnsperf.out" 2>&1 &
 HELPERS+=($!)
 DNSPERF=$!
-diag "dnsperf running for $SOAK_SECONDS s; one reload a second, alternating zone versions"
+diag "dnsperf running through $SOAK_SECONDS reloads, one a second, alternating zone versions"
 
 # One reload a second, SOAK_SECONDS of them: swap in the other version atomically,
 # SIGHUP, await the verdict line.  The sleep paces the reloads to one a second.
@@ -137,8 +142,10 @@ while [ "$reloads" -lt "$SOAK_SECONDS" ] && alive "$SERVER_PID"; do
 done
 last_version=$version
 
-# dnsperf ends on its own at -l; bounded by its timeout (5 s) on top.
-WAIT_TIMEOUT=$((SOAK_SECONDS + 15)) wait_for gone "$DNSPERF"
+# SIGINT: dnsperf stops sending, awaits what is outstanding (its timeout, 5 s, bounds
+# that) and prints its statistics.
+kill -INT "$DNSPERF" 2>/dev/null
+WAIT_TIMEOUT=15 wait_for gone "$DNSPERF" || kill -KILL "$DNSPERF" 2>/dev/null
 wait "$DNSPERF"
 dnsperf_rc=$?
 HELPERS=()
@@ -164,20 +171,25 @@ check_dns "the last version loaded (v$last_version) is the one served" "host1.ex
 sent=$(sed -n 's/^ *Queries sent: *\([0-9]*\).*/\1/p' "$D/dnsperf.out")
 lost=$(sed -n 's/^ *Queries lost: *\([0-9]*\).*/\1/p' "$D/dnsperf.out")
 qps=$(sed -n 's/^ *Queries per second: *\([0-9.]*\).*/\1/p' "$D/dnsperf.out")
+# "NOERROR 1234 (80.00%), NXDOMAIN 308 (20.00%)": the names of the rcodes, sorted.
+rcodes=$(sed -n 's/^ *Response codes: *//p' "$D/dnsperf.out" | tr ',' '\n' |
+    awk 'NF { print $1 }' | LC_ALL=C sort | paste -sd ' ')
 if [ -z "$sent" ] || [ -z "$lost" ] || [ "$dnsperf_rc" -ne 0 ]; then
     not_ok "dnsperf ran and reported its results (exit $dnsperf_rc)"
     diag "$(cat "$D/dnsperf.out")"
 else
     ok "dnsperf ran and reported its results"
     loss=$(awk -v l="$lost" -v s="$sent" 'BEGIN { printf "%.4f", s ? 100 * l / s : 100 }')
+    # The rate is a diagnostic: how fast a shared machine runs is not the server's doing.
     diag "dnsperf: $sent queries sent, $lost lost ($loss%), $qps queries per second"
-    grep -E 'Response codes|Average Latency|Latency StdDev' "$D/dnsperf.out" | diag
-    check "dnsperf lost less than 1% ($lost of $sent, $loss%)" \
+    grep -E 'Status\] Testing complete|Response codes|Average Latency|Latency StdDev' "$D/dnsperf.out" | diag
+    check "queries were sent, and dnsperf lost less than 1% ($lost of $sent, $loss%)" \
         awk -v l="$lost" -v s="$sent" 'BEGIN { exit !(s > 0 && l * 100 < s) }'
-    # A floor so that a server answering slowly cannot pass as "nothing lost": generous,
-    # for sanitizer builds and small machines.
-    check "dnsperf sustained at least 1000 queries per second ($qps)" \
-        awk -v q="$qps" 'BEGIN { exit !(q >= 1000) }'
+    # Every name of the mix but the nx* ones is in both versions of the zone, and those in
+    # neither: a reload that left a moment without the zone would show as REFUSED or
+    # SERVFAIL here.
+    check_eq "every answer under load was NOERROR or NXDOMAIN, as the zone says" \
+        "NOERROR NXDOMAIN" "$rcodes"
 fi
 
 diag "VmRSS after the first reload: ${rss_first:-?} kB; at the end: ${rss_last:-?} kB"
