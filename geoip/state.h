@@ -19,7 +19,6 @@ struct addr_state {
     /* Probe bookkeeping, main loop only. */
     unsigned fails, passes; /* consecutive */
     int64_t last_change_ms; /* wall clock, 0 = never changed */
-    int64_t last_probe_ms;
     double latency_ms; /* of the last probe */
     char last_result[STATE_RESULT_MAX];
     bool probed; /* at least one probe has finished */

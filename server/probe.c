@@ -15,7 +15,6 @@
 #include <time.h>
 
 #define BODY_MAX (64 * 1024) /* enough to look for a marker; more is not read */
-#define KEY_MAX  2048
 
 /* The check as this probe runs it: copied, since configs come and go. */
 struct settings {
@@ -31,8 +30,8 @@ struct settings {
 
 struct probe {
     struct probe *next;
-    char key[KEY_MAX]; /* region, address and settings: a change makes a new probe */
-    char region[128], addr[64];
+    /* Region, address and settings identify a probe: a change in any makes a new one. */
+    char *region, *addr;
     struct settings s;
     struct addr_state *st;
     struct event *timer;
@@ -97,15 +96,13 @@ static void settings_from(struct settings *s, const struct conf_check *ck, const
     s->rise = ck->rise;
 }
 
-static void make_key(char *key, const char *region, const char *addr, const struct settings *s)
+static bool settings_equal(const struct settings *a, const struct settings *b)
 {
-    snprintf(key, KEY_MAX, "%s|%s|%d|%s|%s|%s|%d|%u|%u|%u|%u|%zu:%u", region, addr, (int)s->type,
-             s->url, s->body, s->host, s->tls_verify, s->interval_ms, s->timeout_ms, s->fall,
-             s->rise, s->nexpect, s->nexpect ? s->expect[0] : 0);
-    for (size_t i = 1; i < s->nexpect; i++) {
-        size_t n = strlen(key);
-        snprintf(key + n, KEY_MAX - n, ",%u", s->expect[i]);
-    }
+    return a->type == b->type && !strcmp(a->url, b->url) && a->nexpect == b->nexpect &&
+           !memcmp(a->expect, b->expect, a->nexpect * sizeof(*a->expect)) &&
+           !strcmp(a->body, b->body) && !strcmp(a->host, b->host) &&
+           a->tls_verify == b->tls_verify && a->interval_ms == b->interval_ms &&
+           a->timeout_ms == b->timeout_ms && a->fall == b->fall && a->rise == b->rise;
 }
 
 /* ---- results --------------------------------------------------------------------------- */
@@ -175,19 +172,19 @@ static void record(struct probe *p, bool pass, const char *why)
 {
     struct addr_state *st = p->st;
     snprintf(st->last_result, sizeof(st->last_result), "%s", why);
-    st->last_probe_ms = probe_now_ms();
+    int64_t now = probe_now_ms();
     st->probed = true;
     st->passes = pass ? st->passes + 1 : 0;
     st->fails = pass ? 0 : st->fails + 1;
     bool up = state_up(st);
     if (up && st->fails >= p->s.fall) {
         atomic_store(&st->up, false);
-        st->last_change_ms = st->last_probe_ms;
+        st->last_change_ms = now;
         log_warn("health: %s %s is DOWN after %u failed probe(s): %s", p->region, p->addr,
                  st->fails, why);
     } else if (!up && st->passes >= p->s.rise) {
         atomic_store(&st->up, true);
-        st->last_change_ms = st->last_probe_ms;
+        st->last_change_ms = now;
         log_info("health: %s %s is UP after %u passing probe(s): %s", p->region, p->addr,
                  st->passes, why);
     } else {
@@ -304,24 +301,24 @@ static void probe_free(struct probe *p)
     probe_reset(p);
     if (p->timer)
         event_free(p->timer);
+    free(p->region);
+    free(p->addr);
     free(p);
 }
 
-static struct probe *probe_new(const char *key, const struct conf_region *r,
-                               const struct conf_ip *ip, const struct settings *s,
-                               struct addr_state *st)
+static struct probe *probe_new(const struct conf_region *r, const struct conf_ip *ip,
+                               const struct settings *s, struct addr_state *st)
 {
     struct probe *p = calloc(1, sizeof(*p));
     if (!p)
         return NULL;
-    snprintf(p->key, sizeof(p->key), "%s", key);
-    snprintf(p->region, sizeof(p->region), "%s", r->name);
-    snprintf(p->addr, sizeof(p->addr), "%s", ip->text);
+    p->region = strdup(r->name);
+    p->addr = strdup(ip->text);
     p->s = *s;
     p->st = st;
     p->timer = evtimer_new(g.base, on_tick, p);
-    if (!p->timer) {
-        free(p);
+    if (!p->region || !p->addr || !p->timer) {
+        probe_free(p);
         return NULL;
     }
     /* A random first run spreads many probes over the interval. */
@@ -329,10 +326,10 @@ static struct probe *probe_new(const char *key, const struct conf_region *r,
     return p;
 }
 
-static struct probe *find(const char *key)
+static struct probe *find(const char *region, const char *addr, const struct settings *s)
 {
     for (struct probe *p = g.probes; p; p = p->next)
-        if (strcmp(p->key, key) == 0)
+        if (!strcmp(p->region, region) && !strcmp(p->addr, addr) && settings_equal(&p->s, s))
             return p;
     return NULL;
 }
@@ -343,12 +340,10 @@ static void sync_address(const struct config *c, const struct conf_region *r,
     const struct conf_check *ck = &c->checks[r->check];
     struct settings s;
     settings_from(&s, ck, ip);
-    char key[KEY_MAX];
-    make_key(key, r->name, ip->text, &s);
-    struct probe *p = find(key);
+    struct probe *p = find(r->name, ip->text, &s);
     if (!p) {
         struct addr_state *st = state_addr(r->name, ip->text, !ck->initial_down);
-        if (!st || !(p = probe_new(key, r, ip, &s, st))) {
+        if (!st || !(p = probe_new(r, ip, &s, st))) {
             log_err("health: cannot start probing %s %s (out of memory)", r->name, ip->text);
             return;
         }

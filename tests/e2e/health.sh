@@ -296,6 +296,28 @@ check_within "r2 back: its clients get r2 again within interval x rise + timeout
 check_log "r2 back: the log says UP after 2 passing probes" \
     'health: r2 127\.0\.0\.21 is UP after 2 passing probe\(s\): HTTP 200'
 
+# ---- c2. a reload that changes a check replaces its probes; one that does not, keeps them ----
+
+# The probes of check web (r1 and r2) send the new Host header after the reload, and none
+# sends the old one any more: the old probe was replaced, not joined by a second.
+down_before=$(log_count 'is DOWN')
+sed -i 's/host: health\.example/host: health2.example/' "$TEST_TMP/main.yaml"
+check_match "a reload that changes check web's host: reload done" "reload done$" "$(reload_server)"
+check "... its probes send the new Host header" \
+    wait_for requests_at_least 127.0.0.11 1 '^200 health2\.example$'
+old_host=$(requests 127.0.0.11 '^200 health\.example$')
+new_host=$(requests 127.0.0.11 '^200 health2\.example$')
+check "... 3 more probes of 127.0.0.11 come, all with the new header" \
+    wait_for requests_at_least 127.0.0.11 $((new_host + 3)) '^200 health2\.example$'
+check_eq "... and none with the old one" "$old_host" "$(requests 127.0.0.11 '^200 health\.example$')"
+# A reload that leaves the checks as they are keeps every probe and its state.
+r3_probes=$(requests 127.0.0.31)
+check_match "a reload with the checks unchanged: reload done" "reload done$" "$(reload_server)"
+check "... probing goes on (127.0.0.31 probed twice more)" \
+    wait_for requests_at_least 127.0.0.31 $((r3_probes + 2))
+check "no address went down over the reloads" test "$(log_count 'is DOWN')" -eq "$down_before"
+check_answer "after the reloads a client of r2 still gets r2" www.example.com "$C2" "$R2"
+
 # ---- d. everything dies: fail open ----------------------------------------------------------
 
 # Counted before: r2's DOWN from b. must not make up for a missing one here.
