@@ -166,12 +166,16 @@ static int keyref_cmp(const void *a, const void *b)
 /* Sorting rather than comparing every pair: a geoip.nets mapping may hold thousands. */
 static void note_duplicate(struct yw *w, const yaml_node_t *k)
 {
-    const yaml_node_t **more = realloc(w->dups, (w->ndups + 1) * sizeof(*more));
-    if (!more) {
-        diag_error(w->d, w->file, 0, 0, "out of memory while reading the YAML");
-        return;
+    /* The room doubles whenever the count reaches a power of two: a file may repeat one
+     * key thousands of times. */
+    if ((w->ndups & (w->ndups - 1)) == 0) {
+        const yaml_node_t **more = realloc(w->dups, (w->ndups ? 2 * w->ndups : 1) * sizeof(*more));
+        if (!more) {
+            diag_error(w->d, w->file, 0, 0, "out of memory while reading the YAML");
+            return;
+        }
+        w->dups = more;
     }
-    w->dups = more;
     w->dups[w->ndups++] = k;
 }
 
