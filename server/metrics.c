@@ -20,6 +20,9 @@
 #include <event2/buffer.h>
 #include <event2/http.h>
 
+#define METRICS_HEADERS_MAX 8192 /* bytes of request line and headers */
+#define METRICS_TIMEOUT_S   10   /* to send a request, or to read the answer */
+
 static struct evhttp *http;
 
 static void family(struct strbuf *b, const char *name, const char *type, const char *help)
@@ -221,6 +224,12 @@ int metrics_start(struct event_base *base, const struct config *c, struct diag *
                    c->server.metrics);
         return -1;
     }
+    /* A scrape is one short GET.  Without these bounds a client could send one endless
+     * header line, which libevent buffers whole and rescans on every read, on the main
+     * loop that also runs reloads, probes and the control socket. */
+    evhttp_set_max_headers_size(http, METRICS_HEADERS_MAX);
+    evhttp_set_max_body_size(http, 0);
+    evhttp_set_timeout(http, METRICS_TIMEOUT_S);
     evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
     evhttp_set_cb(http, "/metrics", on_metrics, NULL);
     evhttp_set_gencb(http, on_other, NULL);

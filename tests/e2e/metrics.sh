@@ -174,6 +174,39 @@ code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 -d x "http://127.0.0.
 check "POST /metrics is refused (an HTTP error, not 200)" test "$code" -ge 400
 diag "POST /metrics: HTTP $code"
 
+# One endless header line: refused and closed after the first 8 KiB, not buffered for ever
+# by the main loop.  Prints the MiB sent before the close, then the status line.
+endless_header()
+{
+    python3 - "$MPORT" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Long: ")
+sent = 0
+try:
+    for _ in range(1024):  # 64 MiB at most
+        s.sendall(b"a" * 65536)
+        sent += 65536
+except OSError:
+    pass
+reply = b""
+try:
+    while True:
+        part = s.recv(4096)
+        if not part:
+            break
+        reply += part
+except OSError:
+    pass
+print(sent >> 20, reply.split(b"\r\n", 1)[0].decode(errors="replace") or "no reply")
+PY
+}
+read -r sent_mb _ status _ <<<"$(endless_header)"
+check_eq "an endless header line: 400, connection closed" 400 "$status"
+check "... long before 64 MiB were sent (${sent_mb} MiB)" test "${sent_mb:-64}" -lt 64
+check_eq "... and the next scrape answers" 200 \
+    "$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "http://127.0.0.1:$MPORT/metrics")"
+
 S=$(scrape)
 version=$("$MERIDIAND" -V | awk '{ print $2 }')
 check_series "meridian_build_info names the version meridiand -V prints" meridian_build_info \
