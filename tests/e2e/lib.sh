@@ -84,8 +84,9 @@ done_testing()
 }
 
 # In a sanitizer build (SANITIZED=yes from make check), stops every server and fails
-# when any server log holds an AddressSanitizer, LeakSanitizer or UBSan report: a leak
-# or undefined behaviour found while serving the test, not only a crash, fails it.
+# when any server log holds an AddressSanitizer, LeakSanitizer, ThreadSanitizer or UBSan
+# report: a leak, a data race or undefined behaviour found while serving the test, not
+# only a crash, fails it.
 sanitizer_check()
 {
     [ "${SANITIZED:-no}" = yes ] || return 0
@@ -93,14 +94,14 @@ sanitizer_check()
     for pid in "${SERVER_PIDS[@]}"; do
         stop_server "$pid" >/dev/null 2>&1
     done
-    reports=$(grep -lE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' \
+    reports=$(grep -lE 'ERROR: (AddressSanitizer|LeakSanitizer)|WARNING: ThreadSanitizer|runtime error:' \
         "$TEST_TMP"/meridiand.*.log 2>/dev/null)
     if [ -z "$reports" ]; then
         ok "no sanitizer report in any server log"
     else
         not_ok "no sanitizer report in any server log"
         # shellcheck disable=SC2086
-        diag "$(grep -hE -A20 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' $reports | head -n 60)"
+        diag "$(grep -hE -A20 'ERROR: (AddressSanitizer|LeakSanitizer)|WARNING: ThreadSanitizer|runtime error:' $reports | head -n 60)"
     fi
 }
 
