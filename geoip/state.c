@@ -50,7 +50,8 @@ static struct entry *lookup(const char *key, size_t len)
 
 static struct entry *find(const char *kind, const char *a, const char *b, char *key, size_t size)
 {
-    return lookup(key, make_key(kind, a, b, key, size));
+    size_t len = make_key(kind, a, b, key, size);
+    return lookup(key, len);
 }
 
 static struct entry *get(const char *kind, const char *a, const char *b, bool *created)

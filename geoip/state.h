@@ -19,7 +19,7 @@ struct addr_state {
     /* Probe bookkeeping, main loop only. */
     unsigned fails, passes; /* consecutive */
     int64_t last_change_ms; /* wall clock, 0 = never changed */
-    double latency_ms; /* of the last probe */
+    double latency_ms;      /* of the last probe */
     char last_result[STATE_RESULT_MAX];
     bool probed; /* at least one probe has finished */
 };

@@ -150,7 +150,7 @@ static int answer_one(struct worker *w, const struct view *v, int i, int nout)
     if (!(in->msg_flags & MSG_TRUNC))
         len = answer_query(&v->env, s->in, w->in[i].msg_len, s->out, &client, &info);
     else
-        info.dropped = true;
+        info = (struct answer_info){.dropped = true};
     stats_count(w->stats, PROTO_UDP, &info);
     if (len && !rate_limit(w, v, s, &info, &len))
         return 0;

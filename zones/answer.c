@@ -429,6 +429,8 @@ static void answer(struct ans *a)
 
 static uint16_t udp_limit(const struct ans *a)
 {
+    /* a->q was filled by packet_parse, which the checker does not follow */
+    // cppcheck-suppress ctuuninitvar
     if (!a->q.edns)
         return 512;
     /* RFC 6891 §6.2.5: never more than the requester offered, nor than we allow. */

@@ -93,9 +93,10 @@ static struct bnode *node_get(struct zone_builder *b, const uint8_t *name, size_
 {
     uint32_t hash = dname_hash(name, len);
     struct bnode **slot = table_slot(b, name, len, hash);
-    if (*slot)
-        return *slot;
-    struct bnode *n = arena_alloc(&b->tmp, sizeof(*n));
+    struct bnode *n = *slot;
+    if (n)
+        return n;
+    n = arena_alloc(&b->tmp, sizeof(*n));
     uint8_t *copy = arena_bytes(&b->z->arena, name, len);
     if (!n || !copy)
         return NULL;
