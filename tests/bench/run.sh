@@ -341,6 +341,17 @@ cpu_ticks() {
     echo "$total"
 }
 
+# The part of cpu_ticks spent in the kernel (stime): system calls, and the network stack's
+# work done on their behalf.  It says how much of a query's cost is the server's own.
+sys_ticks() {
+    total=0
+    for p in $(descendants "$1"); do
+        t=$(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null | awk '{ print $13 }')
+        total=$((total + ${t:-0}))
+    done
+    echo "$total"
+}
+
 # Milliseconds the threads of PID and its descendants were ready to run but waited for
 # the CPU (run_delay in /proc/PID/task/*/schedstat): what other processes took from it.
 run_delay_ms() {
@@ -360,16 +371,16 @@ socket_drops() {
 steal_ticks() { awk -v c="cpu$1" '$1 == c { print $9 }' /proc/stat; }
 
 # blast_watched ARGS…: one udpblast run.  Sets LINE, SRV_TICKS (the server's CPU ticks
-# during it), DROPS (queries dropped at the server's full socket) and NOISE: empty, or
+# during it) and SRV_SYS_TICKS (the kernel's part of them), DROPS (queries dropped at the server's full socket) and NOISE: empty, or
 # how long the server and udpblast waited for their CPUs (or the hypervisor took them)
 # when that passed 5% of the run, which makes the run say more about other processes
 # than about the server.
 blast_watched() {
-    t0=$(now_ms) w0=$(run_delay_ms "$SRV_PID") s0=$(cpu_ticks "$SRV_PID")
+    t0=$(now_ms) w0=$(run_delay_ms "$SRV_PID") s0=$(cpu_ticks "$SRV_PID") k0=$(sys_ticks "$SRV_PID")
     st0=$(steal_ticks 0) st1=$(steal_ticks 1) d0=$(socket_drops)
     LINE=$(blast "$@")
-    t1=$(now_ms) w1=$(run_delay_ms "$SRV_PID") s1=$(cpu_ticks "$SRV_PID")
-    SRV_TICKS=$((s1 - s0))
+    t1=$(now_ms) w1=$(run_delay_ms "$SRV_PID") s1=$(cpu_ticks "$SRV_PID") k1=$(sys_ticks "$SRV_PID")
+    SRV_TICKS=$((s1 - s0)) SRV_SYS_TICKS=$((k1 - k0))
     DROPS=$(($(socket_drops) - d0))
     w=$((w1 - w0))
     # A server whose own threads share CPU 0 (the query log's writer) waits behind itself:
@@ -422,14 +433,16 @@ repeat_clean() {
 # column N: the Nth field of each line of RESULTS.
 column() { cut -d' ' -f"$1" "$RESULTS"; }
 
-# One throughput run at the full window: prints it, with the server's share of CPU 0 and
-# its answers per CPU-second.
+# One throughput run at the full window: prints it, with the server's share of CPU 0, its
+# answers per CPU-second and the kernel's part of its CPU time.
 run_qps() {
     blast_watched -d "$1" -l "$RUN_SECS" -w "$WINDOW" -b 32 || return 1
-    cpu=$(awk -v t="$SRV_TICKS" -v hz="$CLK_TCK" -v a="$(field "$LINE" answered)" \
-        -v d="$(field "$LINE" duration)" \
-        'BEGIN { printf "%.0f %.0f", t ? a * hz / t : 0, 100 * t / hz / d }')
-    say "  run: $(field "$LINE" qps) qps (server CPU ${cpu#* }%, ${cpu% *} per CPU-s)," \
+    cpu=$(awk -v t="$SRV_TICKS" -v k="$SRV_SYS_TICKS" -v hz="$CLK_TCK" \
+        -v a="$(field "$LINE" answered)" -v d="$(field "$LINE" duration)" \
+        'BEGIN { printf "%.0f %.0f %.0f", t ? a * hz / t : 0, 100 * t / hz / d, t ? 100 * k / t : 0 }')
+    # shellcheck disable=SC2086 # three numbers, split on purpose
+    set -- $cpu
+    say "  run: $(field "$LINE" qps) qps (server CPU $2%, $1 per CPU-s, $3% of it in the kernel)," \
         "lost $(field "$LINE" lost)/$(field "$LINE" sent) ($DROPS dropped at the socket);" \
         "rcodes noerror $(field "$LINE" noerror) nxdomain $(field "$LINE" nxdomain)" \
         "servfail $(field "$LINE" servfail) refused $(field "$LINE" refused)," \
@@ -439,13 +452,14 @@ run_qps() {
 
 keep_qps() { echo "$(field "$LINE" qps) $cpu" >>"$T/qps.$1"; }
 
-# Throughput: sets QPS, PER_CPU (answers per CPU-second of the server) and UTIL (the
-# server's CPU %) to the medians of the runs.
+# Throughput: sets QPS, PER_CPU (answers per CPU-second of the server), UTIL (the
+# server's CPU %) and KERNEL (the kernel's % of that CPU time) to the medians of the runs.
 measure_qps() {
     repeat_clean qps "$1" || return 1
     QPS=$(column 1 | median)
     PER_CPU=$(column 2 | median)
     UTIL=$(column 3 | median)
+    KERNEL=$(column 4 | median)
 }
 
 # Every query of the mixes has a NOERROR or NXDOMAIN answer; anything else means the server
@@ -509,8 +523,8 @@ bench_server() { # NAME ZONEFILE QUERYFILE MIX PROBE
         name=$1
         [ "$NOISY" = 1 ] && name="$name*"
         [ "$BAD" = 1 ] && name="$name!"
-        printf '%s|%s|%s|%s|%s|%s|%s|%s|%s\n' "$name" "$QPS" "$UTIL" "$PER_CPU" "$P50" "$P99" \
-            "$P999" "$LOSS" "$DP" >>"$T/rows.$4"
+        printf '%s|%s|%s|%s|%s|%s|%s|%s|%s|%s\n' "$name" "$QPS" "$UTIL" "$PER_CPU" "$P50" "$P99" \
+            "$P999" "$LOSS" "$DP" "$KERNEL" >>"$T/rows.$4"
     else
         printf '%s|crashed\n' "$1" >>"$T/rows.$4"
     fi
@@ -672,7 +686,7 @@ bench_ceiling() {
         return
     fi
     [ "$NOISY" = 1 ] && name="udpecho*" || name=udpecho
-    printf '%s|%s|%s|%s|||||\n' "$name" "$QPS" "$UTIL" "$PER_CPU" >>"$T/rows.$1"
+    printf '%s|%s|%s|%s||||||%s\n' "$name" "$QPS" "$UTIL" "$PER_CPU" "$KERNEL" >>"$T/rows.$1"
     stop_server
 }
 
@@ -827,14 +841,15 @@ print_table() {
         function cell(v, unit) { return v == "" ? "-" : v unit }
         { line[NR] = $0; if ($1 ~ /^meridiand[*!]*$/) m = $2 }
         END {
-            fmt = "%-10s | %15s | %4s | %9s | %8s | %9s | %9s | %7s | %18s | %s\n"
-            printf fmt, "server", mix " qps/core", "CPU", "qps/CPU-s", "p50", "p99", "p99.9",
-                "loss", "dnsperf mean/loss", "meridian/peer"
+            fmt = "%-10s | %15s | %4s | %9s | %6s | %8s | %9s | %9s | %7s | %18s | %s\n"
+            printf fmt, "server", mix " qps/core", "CPU", "qps/CPU-s", "kernel", "p50", "p99",
+                "p99.9", "loss", "dnsperf mean/loss", "meridian/peer"
             for (i = 1; i <= NR; i++) {
                 split(line[i], f, "|")
                 ratio = (m + 0 > 0 && f[2] + 0 > 0) ? sprintf("%.2f", m / f[2]) : "-"
-                printf fmt, f[1], f[2], cell(f[3], "%"), cell(f[4]), cell(f[5], " us"),
-                    cell(f[6], " us"), cell(f[7], " us"), cell(f[8]), cell(f[9]), ratio
+                printf fmt, f[1], f[2], cell(f[3], "%"), cell(f[4]), cell(f[10], "%"),
+                    cell(f[5], " us"), cell(f[6], " us"), cell(f[7], " us"), cell(f[8]),
+                    cell(f[9]), ratio
                 if (f[1] ~ /\*/)
                     noisy = 1
                 if (f[1] ~ /!/)
