@@ -322,6 +322,53 @@ static bool too_many_fields(const struct token *type, size_t n)
     return n > 5 && type->len == 8 && !strncasecmp(type->p, "IPSECKEY", 8);
 }
 
+/* Length of the uncompressed name at rd[at] within len bytes, or 0 when there is none. */
+static size_t plain_name_len(const uint8_t *rd, size_t len, size_t at)
+{
+    size_t p = at;
+    while (p < len && rd[p] != 0) {
+        if (rd[p] & 0xC0)
+            return 0; /* a compression pointer or a retired label type */
+        p += 1 + (size_t)rd[p];
+    }
+    return p < len && p + 1 - at <= DNAME_MAX ? p + 1 - at : 0;
+}
+
+/* RFC 3597 §5: rdata in the generic "\# len hex" form must still be the type's own wire
+ * form.  The answer code reads these types as numbers and names (compression, additional
+ * addresses, SOA minimum, CNAME and DNAME chains), so a "\# 0" MX is refused here rather
+ * than read past its end at query time.  Other types travel as opaque bytes. */
+static bool rdata_well_formed(uint16_t type, const uint8_t *rd, size_t len)
+{
+    size_t at, names = 1, tail = 0;
+    switch (type) {
+    case 2:  /* NS */
+    case 5:  /* CNAME */
+    case 12: /* PTR */
+    case 39: /* DNAME */
+        at = 0;
+        break;
+    case 15: /* MX: preference */
+        at = 2;
+        break;
+    case 33: /* SRV: priority, weight, port */
+        at = 6;
+        break;
+    case 6: /* SOA: two names, then five counters */
+        at = 0, names = 2, tail = 20;
+        break;
+    default:
+        return true;
+    }
+    for (size_t i = 0; i < names; i++) {
+        size_t n = at <= len ? plain_name_len(rd, len, at) : 0;
+        if (!n)
+            return false;
+        at += n;
+    }
+    return at + tail == len;
+}
+
 /* Hands "type rdata…" to ldns with a placeholder owner and returns the rdata in wire form
  * through r->wire. */
 static ldns_status rdata_ldns(struct reader *r, const struct source *s, const struct token *type,
@@ -355,6 +402,9 @@ static ldns_status rdata_ldns(struct reader *r, const struct source *s, const st
         ldns_buffer_clear(r->wire);
         st = ldns_rr_rdata2buffer_wire(r->wire, rr);
     }
+    if (st == LDNS_STATUS_OK && !rdata_well_formed(ldns_rr_get_type(rr), ldns_buffer_begin(r->wire),
+                                                   ldns_buffer_position(r->wire)))
+        st = LDNS_STATUS_WIRE_RDATA_ERR;
     ldns_rr_free(rr);
     ldns_rdf_deep_free(origin);
     return st;
