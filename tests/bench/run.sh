@@ -329,28 +329,28 @@ median() {
         printf "%.0f\n", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
-# CPU time (utime + stime, in clock ticks) of PID and its descendants: NSD answers in a
-# child process.  Dividing answers by it gives queries per CPU-second, which holds up
-# when other processes take a share of CPU 0 and shows when the server was not saturated.
-cpu_ticks() {
+# ticks PID FIELDS: the sum over PID and its descendants (NSD answers in a child process)
+# of FIELDS, an awk expression over /proc/PID/stat from the state field on ($12 is utime,
+# $13 stime, in clock ticks).
+ticks() {
     total=0
     for p in $(descendants "$1"); do
-        t=$(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null | awk '{ print $12 + $13 }')
+        t=$(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null | awk "{ print $2 }")
         total=$((total + ${t:-0}))
     done
     echo "$total"
 }
 
-# The part of cpu_ticks spent in the kernel (stime): system calls, and the network stack's
-# work done on their behalf.  It says how much of a query's cost is the server's own.
-sys_ticks() {
-    total=0
-    for p in $(descendants "$1"); do
-        t=$(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null | awk '{ print $13 }')
-        total=$((total + ${t:-0}))
-    done
-    echo "$total"
-}
+# CPU time of the server.  Dividing answers by it gives queries per CPU-second, which
+# holds up when other processes take a share of CPU 0 and shows when the server was not
+# saturated.
+# shellcheck disable=SC2016 # awk fields, not shell expansions
+cpu_ticks() { ticks "$1" '$12 + $13'; }
+
+# The part of it spent in the kernel (stime): system calls, and the network stack's work
+# done on their behalf.  It says how much of a query's cost is the server's own.
+# shellcheck disable=SC2016 # awk fields, not shell expansions
+sys_ticks() { ticks "$1" '$13'; }
 
 # Milliseconds the threads of PID and its descendants were ready to run but waited for
 # the CPU (run_delay in /proc/PID/task/*/schedstat): what other processes took from it.
