@@ -214,22 +214,22 @@ static bool put_owner(struct response *r, struct owner o)
     return put_name(r, o.name) != 0;
 }
 
-/* The rdata of RFC 1035 types whose names RFC 3597 §4 lets us compress. */
+/* The rdata of RFC 1035 types whose names RFC 3597 §4 lets us compress.  The zone loader
+ * has checked that it has the type's layout (zonefile.c). */
 static bool put_rdata_compressed(struct response *r, uint16_t type, const uint8_t *rd, size_t rdlen)
 {
-    size_t pre = type == 15 ? 2 : 0; /* MX preference */
-    if (r->len + pre > r->limit)
+    struct rdata_layout lay = rdata_layout(type);
+    size_t used = lay.lead;
+    if (r->len + used > r->limit)
         return false;
-    memcpy(r->buf + r->len, rd, pre);
-    r->len += pre;
-    size_t at = put_name(r, rd + pre);
-    if (!at)
-        return false;
-    r->last_name = (uint16_t)at;
-    size_t used = pre + dname_len(rd + pre);
-    if (type == 6) { /* SOA: rname, then the five counters */
-        if (!put_name(r, rd + used))
+    memcpy(r->buf + r->len, rd, used);
+    r->len += used;
+    for (unsigned i = 0; i < lay.names; i++) {
+        size_t at = put_name(r, rd + used);
+        if (!at)
             return false;
+        if (i == 0)
+            r->last_name = (uint16_t)at;
         used += dname_len(rd + used);
     }
     size_t rest = rdlen - used;

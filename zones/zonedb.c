@@ -43,18 +43,11 @@ const struct node *node_stop(const struct zone *z, const struct node *n)
     return stop;
 }
 
+/* The types whose targets get additional-section addresses (RFC 1035 §3.3.9, §3.3.11;
+ * RFC 2782). */
 int rrset_target_offset(uint16_t type)
 {
-    switch (type) {
-    case 2: /* NS: the name is the whole rdata (RFC 1035 §3.3.11) */
-        return 0;
-    case 15: /* MX: after the preference (§3.3.9) */
-        return 2;
-    case 33: /* SRV: after priority, weight and port (RFC 2782) */
-        return 6;
-    default:
-        return -1;
-    }
+    return type == 2 || type == 15 || type == 33 ? rdata_layout(type).lead : -1;
 }
 
 bool rrset_has_targets(uint16_t type)

@@ -130,6 +130,32 @@ const struct node *node_wildcard(const struct zone *z, const struct node *n);
  * cut (the apex does not count) or a DNAME (the apex does), or NULL. */
 const struct node *node_stop(const struct zone *z, const struct node *n);
 
+/* The rdata of a type that holds domain names: lead fixed bytes, then names uncompressed
+ * names, then tail fixed bytes (RFC 1035 §3.3, RFC 2782, RFC 6672).  names is 0 for the
+ * types whose rdata is read as opaque bytes. */
+struct rdata_layout {
+    uint8_t lead, names, tail;
+};
+
+static inline struct rdata_layout rdata_layout(uint16_t type)
+{
+    switch (type) {
+    case 2:  /* NS */
+    case 5:  /* CNAME */
+    case 12: /* PTR */
+    case 39: /* DNAME */
+        return (struct rdata_layout){0, 1, 0};
+    case 6: /* SOA: mname, rname, then the five counters */
+        return (struct rdata_layout){0, 2, 20};
+    case 15: /* MX: the preference first */
+        return (struct rdata_layout){2, 1, 0};
+    case 33: /* SRV: priority, weight and port first */
+        return (struct rdata_layout){6, 1, 0};
+    default:
+        return (struct rdata_layout){0, 0, 0};
+    }
+}
+
 /* For NS, MX and SRV: the in-zone node of each record's target (NULL when out of zone);
  * NULL for other types. */
 const struct node *const *rrset_targets(const struct rrset *s);

@@ -335,38 +335,20 @@ static size_t plain_name_len(const uint8_t *rd, size_t len, size_t at)
 }
 
 /* RFC 3597 §5: rdata in the generic "\# len hex" form must still be the type's own wire
- * form.  The answer code reads these types as numbers and names (compression, additional
- * addresses, SOA minimum, CNAME and DNAME chains), so a "\# 0" MX is refused here rather
- * than read past its end at query time.  Other types travel as opaque bytes. */
+ * form.  The answer code reads the types with names as names and numbers (compression,
+ * additional addresses, SOA minimum, CNAME and DNAME chains), so a "\# 0" MX is refused
+ * here rather than read past its end at query time.  Other types travel as opaque bytes. */
 static bool rdata_well_formed(uint16_t type, const uint8_t *rd, size_t len)
 {
-    size_t at, names = 1, tail = 0;
-    switch (type) {
-    case 2:  /* NS */
-    case 5:  /* CNAME */
-    case 12: /* PTR */
-    case 39: /* DNAME */
-        at = 0;
-        break;
-    case 15: /* MX: preference */
-        at = 2;
-        break;
-    case 33: /* SRV: priority, weight, port */
-        at = 6;
-        break;
-    case 6: /* SOA: two names, then five counters */
-        at = 0, names = 2, tail = 20;
-        break;
-    default:
-        return true;
-    }
-    for (size_t i = 0; i < names; i++) {
+    struct rdata_layout lay = rdata_layout(type);
+    size_t at = lay.lead;
+    for (unsigned i = 0; i < lay.names; i++) {
         size_t n = at <= len ? plain_name_len(rd, len, at) : 0;
         if (!n)
             return false;
         at += n;
     }
-    return at + tail == len;
+    return !lay.names || at + lay.tail == len;
 }
 
 /* Hands "type rdata…" to ldns with a placeholder owner and returns the rdata in wire form
