@@ -265,7 +265,6 @@ static void on_stop(evutil_socket_t fd, short what, void *arg)
 static void *tcp_main(void *arg)
 {
     event_base_dispatch(tcp.base);
-    view_reader_delete(tcp.reader);
     return NULL;
 }
 
@@ -328,9 +327,8 @@ void tcp_stop(void)
         event_active(tcp.stop, 0, 0); /* wakes the loop: evthread is on (daemon.c) */
         pthread_join(tcp.thread, NULL);
         tcp.running = false;
-    } else {
-        view_reader_delete(tcp.reader);
     }
+    view_reader_delete(tcp.reader);
     tcp.reader = NULL;
     while (tcp.conns)
         conn_free(tcp.conns);
