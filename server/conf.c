@@ -117,6 +117,7 @@ struct config *conf_load(const char *path, struct diag *d)
     c->server.tcp_idle_ms = 10000;
     c->server.tcp_max_clients = 1024;
     c->server.tcp_max_per_client = 16;
+    c->server.tcp_backlog = 1024;
     c->server.tcp_lifetime_ms = 120000;
     c->server.udp_rcvbuf = 4u << 20;
     c->server.zone_max_records = 10000000;

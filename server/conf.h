@@ -44,6 +44,7 @@ struct conf_server {
     unsigned tcp_idle_ms;        /* RFC 7766 §6.2.3 idle timeout; default 10000 */
     unsigned tcp_max_clients;    /* open TCP connections at once; default 1024 */
     unsigned tcp_max_per_client; /* from one address at once; default 16 */
+    unsigned tcp_backlog;        /* listen(2) queue of connections not yet accepted */
     unsigned tcp_lifetime_ms;    /* longest a connection may last; default 120000 */
     unsigned udp_rcvbuf;         /* receive buffer per UDP socket, bytes; default 4 MiB */
     unsigned zone_max_records;   /* per zone; default 10,000,000 */

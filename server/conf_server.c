@@ -162,6 +162,7 @@ static const struct yw_field server_fields[] = {
     YW_VALUE("udp_payload", YW_UINT, struct conf_server, udp_payload, 512, 4096, "1232"),
     YW_VALUE("tcp_idle_timeout", YW_MS, struct conf_server, tcp_idle_ms, 1, HOUR_MS, "10s"),
     YW_VALUE("tcp_max_clients", YW_UINT, struct conf_server, tcp_max_clients, 1, 1000000, "1024"),
+    YW_VALUE("tcp_backlog", YW_UINT, struct conf_server, tcp_backlog, 1, 65535, "1024"),
     YW_HANDLER("control", parse_control, "/run/meridian/control.sock"),
     YW_VALUE("control_group", YW_STRING, struct conf_server, control_group, 0, 0, "meridian"),
     YW_VALUE("state", YW_PATH, struct conf_server, state, 0, 0, "/var/lib/meridian/state.yaml"),

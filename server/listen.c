@@ -81,12 +81,12 @@ int listen_udp(const struct conf_listen *l, unsigned rcvbuf, struct diag *d)
     return fd;
 }
 
-int listen_tcp(const struct conf_listen *l, struct diag *d)
+int listen_tcp(const struct conf_listen *l, unsigned backlog, struct diag *d)
 {
     int fd = open_bound(l, SOCK_STREAM, d);
     if (fd < 0)
         return -1;
-    if (fcntl(fd, F_SETFL, O_NONBLOCK) < 0 || listen(fd, 1024) < 0) {
+    if (fcntl(fd, F_SETFL, O_NONBLOCK) < 0 || listen(fd, (int)backlog) < 0) {
         diag_error(d, NULL, 0, 0, "%s: cannot listen: %s", l->text, strerror(errno));
         close(fd);
         return -1;

@@ -15,7 +15,7 @@
 int listen_udp(const struct conf_listen *l, unsigned rcvbuf, struct diag *d) F_WUNUSED;
 
 /* A listening TCP socket bound to l, non-blocking.  -1 with the reason in d. */
-int listen_tcp(const struct conf_listen *l, struct diag *d) F_WUNUSED;
+int listen_tcp(const struct conf_listen *l, unsigned backlog, struct diag *d) F_WUNUSED;
 
 /* True when l is 0.0.0.0 or ::. */
 bool listen_is_wildcard(const struct conf_listen *l);

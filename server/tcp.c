@@ -295,11 +295,11 @@ int tcp_start(const struct config *c, struct diag *d)
     }
     store_limits(c);
     for (size_t i = 0; i < c->server.nlisten; i++) {
-        int fd = listen_tcp(&c->server.listen[i], d);
+        int fd = listen_tcp(&c->server.listen[i], c->server.tcp_backlog, d);
         if (fd < 0)
             return -1;
         struct evconnlistener *l =
-            evconnlistener_new(tcp.base, on_accept, NULL, LEV_OPT_CLOSE_ON_FREE, -1, fd);
+            evconnlistener_new(tcp.base, on_accept, NULL, LEV_OPT_CLOSE_ON_FREE, 0, fd);
         if (!l) {
             close(fd);
             diag_error(d, NULL, 0, 0, "%s: cannot watch the TCP listener",

@@ -16,7 +16,7 @@ mail    IN  AAAA  2001:db8::25
 www 60  IN  A     192.0.2.1
 EOF
 
-# write_config FILE PORT IDLE MAX
+# write_config FILE PORT IDLE MAX [BACKLOG]
 write_config()
 {
     cat >"$1" <<EOF
@@ -25,6 +25,7 @@ server:
   workers: 2
   tcp_idle_timeout: $3
   tcp_max_clients: $4
+${5:+  tcp_backlog: $5}
 zones:
   example.com: example.com.zone
 EOF
@@ -33,8 +34,17 @@ EOF
 # ---- one server: the idle timeout is long enough not to interfere, the cap is 3 ------------
 
 PORT=$(free_port)
-write_config "$TEST_TMP/main.yaml" "$PORT" 5s 3
+write_config "$TEST_TMP/main.yaml" "$PORT" 5s 3 700
 start_server "$TEST_TMP/main.yaml"
+
+# listen_backlog PORT: the accept queue of each TCP listener on PORT, as ss reports it
+# (Send-Q of a listening socket is its backlog).
+listen_backlog()
+{
+    ss -Hltn "sport = :$1" | awk '{ print $3 }' | sort -u
+}
+check_eq "the TCP listeners keep the configured backlog (tcp_backlog: 700)" 700 \
+    "$(listen_backlog "$PORT")"
 
 SOA_NEG="example.com. 300 IN SOA ns1.example.com. hostmaster.example.com. 1 7200 3600 1209600 300"
 for via in "udp @127.0.0.1" "tcp @127.0.0.1" "udp @::1" "tcp @::1"; do
@@ -64,6 +74,7 @@ check_dns "after the cap was reached TCP still answers" "+tcp www.example.com A"
 PORT=$(free_port)
 write_config "$TEST_TMP/idle.yaml" "$PORT" 1s 1024
 start_server "$TEST_TMP/idle.yaml"
+check_eq "the default TCP backlog is 1024, as the README says" 1024 "$(listen_backlog "$PORT")"
 py_tap "$E2E_DIR/transport.py" 127.0.0.1 "$PORT" idle busy
 
 check "meridiand is still running" alive
