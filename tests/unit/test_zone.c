@@ -307,6 +307,25 @@ START_TEST(error_syntax)
     expect_error(HEAD "x OPT \\# 0\n", "unknown record type OPT");
     /* ldns's own parser would leak the fields it copied (the ASan build would say so) */
     expect_error(HEAD "x IPSECKEY 0 6 IN A 192.0.2.1 extra\n", "bad IPSECKEY record");
+    /* ... and the 2 bytes of a CERT type it read as 0 */
+    expect_error(HEAD "x CERT 0 5 443 www\n", "bad CERT record");
+    expect_error(HEAD "x CERT 65536 5 8 d3d3\n", "bad CERT record");
+}
+END_TEST
+
+/* An rdata error names the field and says what it must be, rather than ldns's words. */
+START_TEST(error_names_the_field)
+{
+    expect_error(HEAD "x A 192.0.2.300\n",
+                 "bad A record: field 1 \"192.0.2.300\" is not an IPv4 address");
+    expect_error(HEAD "x AAAA 2001:db8::g\n", "field 1 \"2001:db8::g\" is not an IPv6 address");
+    expect_error(HEAD "x SRV 1 2 http t\n", "field 3 \"http\" is not a number from 0 to 65535");
+    expect_error(HEAD "x MX 10\n", "bad MX record: takes 2 fields, not 1");
+    /* ldns would cut these to 16 and 8 bits and load 4464, 65535 and 0 */
+    expect_error(HEAD "x MX 70000 mail\n", "field 1 \"70000\" is not a number from 0 to 65535");
+    expect_error(HEAD "x MX -1 mail\n", "field 1 \"-1\" is not a number from 0 to 65535");
+    expect_error(HEAD "x CAA 256 issue \"ca.example.net\"\n",
+                 "field 1 \"256\" is not a number from 0 to 255");
 }
 END_TEST
 
@@ -388,6 +407,7 @@ static Suite *suite(void)
     tcase_add_test(tc, error_dynamic_rules);
     tcase_add_test(tc, error_syntax);
     tcase_add_test(tc, error_generic_rdata);
+    tcase_add_test(tc, error_names_the_field);
     tcase_add_test(tc, error_missing_file);
     tcase_add_test(tc, all_errors_reported_at_once);
     tcase_add_test(tc, record_limit);
