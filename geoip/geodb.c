@@ -94,15 +94,12 @@ struct geodb *geodb_open(const struct conf_geoip *g, struct diag *d)
     for (size_t i = 0; i < g->ndatabases; i++) {
         struct db *db = &gd->dbs[gd->n];
         int err = readfile_check(g->databases[i]); /* MMDB_open would wait on a FIFO */
-        if (err) {
-            diag_error(d, g->databases[i], 0, 0, "cannot open the GeoIP database: %s",
-                       readfile_strerror(err));
-            continue;
-        }
-        int rc = MMDB_open(g->databases[i], MMDB_MODE_MMAP, &db->mmdb);
-        if (rc != MMDB_SUCCESS) {
-            diag_error(d, g->databases[i], 0, 0, "cannot open the GeoIP database: %s",
-                       MMDB_strerror(rc));
+        int rc = err ? MMDB_SUCCESS : MMDB_open(g->databases[i], MMDB_MODE_MMAP, &db->mmdb);
+        if (err || rc != MMDB_SUCCESS) {
+            /* pointed at the config line that names it, where the fix goes */
+            struct conf_mark m = g->database_marks ? g->database_marks[i] : (struct conf_mark){0};
+            diag_error(d, g->from, m.line, m.col, "cannot open the GeoIP database %s: %s",
+                       g->databases[i], err ? readfile_strerror(err) : MMDB_strerror(rc));
             continue;
         }
         gd->n++;

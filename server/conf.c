@@ -102,7 +102,7 @@ static void load_root(struct yw *w)
     check_zone_twice(w, c);
 }
 
-struct config *conf_load(const char *path, struct diag *d)
+struct config *conf_read(const char *path, struct diag *d, bool *clean)
 {
     struct config *c = calloc(1, sizeof(*c));
     unsigned errors = d->errors;
@@ -131,12 +131,24 @@ struct config *conf_load(const char *path, struct diag *d)
         load_root(&w);
     }
     yw_close(&w);
-    if (c->arena.failed)
+    if (c->arena.failed) {
         diag_error(d, path, 0, 0, "out of memory while loading the config");
-    if (d->errors == errors)
-        return c;
-    conf_free(c);
-    return NULL;
+        conf_free(c);
+        return NULL;
+    }
+    *clean = d->errors == errors;
+    return c;
+}
+
+struct config *conf_load(const char *path, struct diag *d)
+{
+    bool clean;
+    struct config *c = conf_read(path, d, &clean);
+    if (c && !clean) {
+        conf_free(c);
+        return NULL;
+    }
+    return c;
 }
 
 void conf_free(struct config *c)

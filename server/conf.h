@@ -74,6 +74,8 @@ struct conf_geoip_fields {
 
 struct conf_geoip {
     char **databases; /* absolute paths, tried in order */
+    struct conf_mark *database_marks;
+    const char *from; /* the config file that names them, for messages */
     size_t ndatabases;
     struct conf_net *nets;
     size_t nnets;
@@ -167,6 +169,11 @@ struct config {
 /* Reads and validates path.  On success returns the config; on failure returns NULL
  * with every problem in d as "file:line:column: error: …". */
 struct config *conf_load(const char *path, struct diag *d) F_WUNUSED;
+
+/* Like conf_load, but keeps what could be read when there were errors, with *clean false,
+ * so that `meridiand -t` can still check every zone the file names.  NULL only when memory
+ * ran out. */
+struct config *conf_read(const char *path, struct diag *d, bool *clean) F_WUNUSED;
 void conf_free(struct config *c);
 
 /* Lookups by name; -1 when absent. */

@@ -18,10 +18,15 @@ static void parse_databases(struct yw *w, const struct yw_field *f, yaml_node_t 
         return;
     }
     g->databases = arena_alloc(w->arena, n * sizeof(*g->databases));
-    for (size_t i = 0; g->databases && i < n; i++) {
-        char *p = yw_path(w, yw_list_item(w, v, i), f);
-        if (p)
+    g->database_marks = arena_alloc(w->arena, n * sizeof(*g->database_marks));
+    g->from = w->file;
+    for (size_t i = 0; g->databases && g->database_marks && i < n; i++) {
+        yaml_node_t *item = yw_list_item(w, v, i);
+        char *p = yw_path(w, item, f);
+        if (p) {
+            g->database_marks[g->ndatabases] = mark_of(item);
             g->databases[g->ndatabases++] = p;
+        }
     }
 }
 

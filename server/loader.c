@@ -3,6 +3,7 @@
 #include "config.h"
 #include "server/loader.h"
 #include "geoip/dyn.h"
+#include "lib/readfile.h"
 #include "zones/dname.h"
 #include "zones/zonefile.h"
 
@@ -13,7 +14,9 @@
 #include <string.h>
 #include <strings.h>
 
-/* What zone loading needs to know about services. */
+/* What zone loading needs to know about services.  Without dyn (a config with errors,
+ * checked by `meridiand -t`), what depends on the services' regions is not judged, so
+ * that the zones' own errors are not buried under follow-on ones. */
 struct services {
     const struct config *conf;
     const struct dyn *dyn;
@@ -21,12 +24,16 @@ struct services {
 
 static int resolve_service(void *ctx, const char *name)
 {
-    return conf_find_service(((const struct services *)ctx)->conf, name);
+    const struct services *sv = ctx;
+    int i = conf_find_service(sv->conf, name);
+    /* a services: section that could not be read names no service at all */
+    return i < 0 && !sv->dyn && !sv->conf->nservices ? 0 : i;
 }
 
 static bool service_has_cnames(void *ctx, int service)
 {
-    return dyn_service_has_cnames(((const struct services *)ctx)->dyn, (unsigned)service);
+    const struct services *sv = ctx;
+    return !sv->dyn || dyn_service_has_cnames(sv->dyn, (unsigned)service);
 }
 
 /* The zone called name in old, or NULL. */
@@ -38,6 +45,19 @@ static struct zone *old_zone(const struct view *old, const uint8_t *name)
         if (dname_equal(old->db->zones[i]->name, name))
             return old->db->zones[i];
     return NULL;
+}
+
+/* The version of a zone that failed to load which keeps serving, if there is one. */
+static struct zone *keep_old(const struct view *old, const uint8_t *origin,
+                             const struct conf_zone *cz, struct diag *d)
+{
+    struct zone *keep = old_zone(old, origin);
+    if (keep) {
+        atomic_fetch_add(&keep->refs, 1);
+        diag_note(d, "zone %s: keeping the version loaded before (serial %u)", cz->name,
+                  keep->serial);
+    }
+    return keep;
 }
 
 static struct zone *load_one(const struct conf_zone *cz, const struct services *sv,
@@ -52,6 +72,13 @@ static struct zone *load_one(const struct conf_zone *cz, const struct services *
         return NULL;
     }
     dname_lower(origin);
+    int err = readfile_check(cz->path);
+    if (err) {
+        diag_error(d, c->path, cz->mark.line, cz->mark.col, "zone %s: cannot read %s: %s", cz->name,
+                   cz->path, readfile_strerror(err));
+        *failed = true;
+        return keep_old(old, origin, cz, d);
+    }
     struct zone_load_opts o = {.resolve_service = resolve_service,
                                .service_has_cnames = service_has_cnames,
                                .resolve_ctx = (void *)sv,
@@ -63,13 +90,7 @@ static struct zone *load_one(const struct conf_zone *cz, const struct services *
         return z;
     }
     *failed = true;
-    struct zone *keep = old_zone(old, origin);
-    if (keep) {
-        atomic_fetch_add(&keep->refs, 1);
-        diag_note(d, "zone %s: keeping the version loaded before (serial %u)", cz->name,
-                  keep->serial);
-    }
-    return keep;
+    return keep_old(old, origin, cz, d);
 }
 
 static struct view *view_assemble(struct config *c, struct dyn *dyn, struct zone **zones, size_t n)
@@ -170,32 +191,21 @@ static void check_timing(const struct view *v, struct diag *d)
     }
 }
 
-struct view *loader_load(const char *path, const struct view *old, bool strict, struct diag *d)
+/* Loads every zone c names and, unless one failed under strict or dyn is missing, builds
+ * the view that owns c and dyn.  Otherwise frees them and returns NULL. */
+static struct view *load_zones(struct config *c, struct dyn *dyn, const struct view *old,
+                               bool strict, struct diag *d)
 {
-    struct config *c = conf_load(path, d);
-    if (!c)
-        return NULL;
-    unsigned before = d->errors;
-    check_accounts(c, d);
-    if (d->errors != before) {
-        conf_free(c);
-        return NULL;
-    }
-    struct dyn *dyn = dyn_new(c, d);
-    if (!dyn) {
-        conf_free(c);
-        return NULL;
-    }
     struct services sv = {c, dyn};
     struct zone **zones = calloc(c->nzones ? c->nzones : 1, sizeof(*zones));
     size_t n = 0;
-    bool failed = !zones;
+    bool failed = !zones || !dyn;
     for (size_t i = 0; zones && i < c->nzones; i++) {
         struct zone *z = load_one(&c->zones[i], &sv, old, d, &failed);
         if (z)
             zones[n++] = z; /* a reference of ours until the zonedb takes its own */
     }
-    struct view *v = (failed && strict) ? NULL : view_assemble(c, dyn, zones, n);
+    struct view *v = (failed && strict) || !dyn ? NULL : view_assemble(c, dyn, zones, n);
     for (size_t i = 0; i < n; i++)
         zone_release(zones[i]);
     free(zones);
@@ -206,6 +216,37 @@ struct view *loader_load(const char *path, const struct view *old, bool strict, 
     }
     check_timing(v, d);
     return v;
+}
+
+/* The services and regions of a config without errors, or NULL after saying why. */
+static struct dyn *build_dyn(const struct config *c, struct diag *d)
+{
+    unsigned before = d->errors;
+    check_accounts(c, d);
+    return d->errors == before ? dyn_new(c, d) : NULL;
+}
+
+struct view *loader_load(const char *path, const struct view *old, bool strict, struct diag *d)
+{
+    struct config *c = conf_load(path, d);
+    if (!c)
+        return NULL;
+    struct dyn *dyn = build_dyn(c, d);
+    if (!dyn) {
+        conf_free(c);
+        return NULL;
+    }
+    return load_zones(c, dyn, old, strict, d);
+}
+
+struct view *loader_check(const char *path, struct diag *d)
+{
+    bool clean;
+    struct config *c = conf_read(path, d, &clean);
+    if (!c)
+        return NULL;
+    /* A config with errors may be half-filled: only its zones are read from it. */
+    return load_zones(c, clean ? build_dyn(c, d) : NULL, NULL, true, d);
 }
 
 /* The config's entry for zone name (any case, trailing dot optional), or NULL. */

@@ -16,6 +16,11 @@
 struct view *loader_load(const char *path, const struct view *old, bool strict,
                          struct diag *d) F_WUNUSED;
 
+/* loader_load for `meridiand -t`: every problem at once.  Every zone the config names is
+ * read even when the config or a GeoIP database has errors (zone checks that need the
+ * services' regions are then left out).  NULL when anything failed. */
+struct view *loader_check(const char *path, struct diag *d) F_WUNUSED;
+
 /* A view like old with only zone name read anew from its file; the config stays.  NULL,
  * with the reason in d, when the zone is unknown or fails to load (old keeps serving).
  * On success the new view takes over old's config (old must be published away). */

@@ -45,7 +45,7 @@ static int check_only(const char *path)
 {
     struct diag d;
     diag_init(&d);
-    struct view *v = loader_load(path, NULL, true, &d);
+    struct view *v = loader_check(path, &d);
     fputs(d.text ? d.text : "", v ? stdout : stderr);
     if (v)
         printf("%s: configuration and %zu zone(s) OK\n", path, v->db->nzones);

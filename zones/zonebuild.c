@@ -305,6 +305,33 @@ static void node_name(const struct bnode *n, char *buf, size_t size)
     dname_to_text(n->name, buf, size);
 }
 
+/* A CNAME and a record of another type at one name: the error points at whichever of
+ * the two the file gives later, and names the line of the other. */
+static void cname_conflict(struct zone_builder *b, const char *nm, struct brec **r, size_t k)
+{
+    const struct brec *cname = NULL, *other = NULL;
+    for (size_t i = 0; i < k; i++) {
+        if (!cname && r[i]->type == LDNS_RR_TYPE_CNAME)
+            cname = r[i];
+        if (!type_ok_beside_cname(r[i]->type) && (!other || r[i]->line > other->line))
+            other = r[i];
+    }
+    const ldns_rr_descriptor *desc = ldns_rr_descript(other->type);
+    char type[16];
+    if (desc && desc->_name)
+        snprintf(type, sizeof(type), "%s", desc->_name);
+    else
+        snprintf(type, sizeof(type), "TYPE%u", other->type);
+    bool other_later = other->file != cname->file || other->line > cname->line;
+    const struct brec *at = other_later ? other : cname;
+    const struct brec *peer = other_later ? cname : other;
+    diag_error(b->d, at->file, at->line, 0,
+               "%s has a CNAME and other data (RFC 1034 §3.6.2): the %s record here and the %s "
+               "at %s:%u; keep only the CNAME or remove it",
+               nm, other_later ? type : "CNAME", other_later ? "CNAME" : type, peer->file,
+               peer->line);
+}
+
 static void check_exclusive(struct zone_builder *b, struct bnode *n, struct brec **r, size_t k)
 {
     size_t counts[4] = {0}; /* CNAME, DYNC, DYNA, DNAME */
@@ -333,10 +360,7 @@ static void check_exclusive(struct zone_builder *b, struct bnode *n, struct brec
             diag_error(b->d, at->file, at->line, 0, "%s has %zu %s records; it may have only one",
                        nm, counts[i], what[i]);
     if (counts[0] && other_than_cname)
-        diag_error(b->d, at->file, at->line, 0,
-                   "%s has a CNAME and other data (RFC 1034 §3.6.2); keep only the CNAME or "
-                   "remove it",
-                   nm);
+        cname_conflict(b, nm, r, k);
     if (counts[1] && other_than_dync)
         diag_error(b->d, at->file, at->line, 0,
                    "%s has a DYNC and other records; a DYNC name may carry nothing else", nm);

@@ -176,8 +176,8 @@ check "a zone ldns accepts loads: HTTPS with a quoted alpn=\"h2,h3\" (RFC 9460 Â
 mkfifo "$D/fifo.zone" "$D/fifo.yaml" "$D/fifo.mmdb"
 config fifozone.yaml "example.com: fifo.zone"
 run_check "$D/fifozone.yaml"
-errors_are "a FIFO as the zone file: one error, no wait for a writer" \
-    "^$(re "$D/fifo.zone"): error: cannot read the zone file: it is not a regular file$"
+errors_are "a FIFO as the zone file: one error at the config line naming it, no wait" \
+    "^$(re "$D/fifozone.yaml"):4:3: error: zone example\.com\.: cannot read $(re "$D/fifo.zone"): it is not a regular file$"
 
 zone inc.zone example.com "\$INCLUDE fifo.zone"
 config fifoinc.yaml "example.com: inc.zone"
@@ -200,8 +200,31 @@ zone geo.zone example.com
     printf 'zones:\n  example.com: geo.zone\n'
 } >"$D/fifodb.yaml"
 run_check "$D/fifodb.yaml"
-errors_are "a FIFO as the GeoIP database: one error, no wait" \
-    "^$(re "$D/fifo.mmdb"): error: cannot open the GeoIP database: it is not a regular file$"
+errors_are "a FIFO as the GeoIP database: one error at the config line naming it, no wait" \
+    "^$(re "$D/fifodb.yaml"):4:15: error: cannot open the GeoIP database $(re "$D/fifo.mmdb"): it is not a regular file$"
+
+# ---- every problem at once: zones are checked whatever else failed ------------------------
+
+zone cn.zone example.com "ns1 IN A 192.0.2.53" "alias IN CNAME ns1" "x IN A 192.0.2.9" \
+    "alias IN TXT \"x\""
+{
+    printf 'server:\n  listen: ["127.0.0.1:5300"]\n  tcp_max_clients: many\n'
+    printf 'geoip:\n  databases: [nosuch.mmdb]\n'
+    printf 'zones:\n  example.com: cn.zone\n  example.net: missing.zone\n'
+} >"$D/all.yaml"
+run_check "$D/all.yaml"
+errors_are "a config error, a missing zone file and a zone error: all reported" \
+    "^$(re "$D/all.yaml"):3:20: error: .*tcp_max_clients" \
+    "^$(re "$D/cn.zone"):8: error: alias\.example\.com\. has a CNAME and other data .*: the TXT record here and the CNAME at $(re "$D/cn.zone"):6;" \
+    "^$(re "$D/all.yaml"):8:3: error: zone example\.net\.: cannot read $(re "$D/missing.zone"): No such file"
+sed -i '/tcp_max_clients/d' "$D/all.yaml"
+run_check "$D/all.yaml"
+errors_are "a missing GeoIP database does not stop the zone checks; it names its config line" \
+    "^$(re "$D/all.yaml"):4:15: error: cannot open the GeoIP database $(re "$D/nosuch.mmdb"): No such file" \
+    "^$(re "$D/cn.zone"):8: error: .*CNAME and other data" \
+    "^$(re "$D/all.yaml"):7:3: error: zone example\.net\.: cannot read"
+check_zone "an rdata error says what is wrong with the field" "www IN A 192.0.2.300" -- \
+    "^$Z:6: error: bad A record: field 1 \"192\.0\.2\.300\" is not an IPv4 address"
 
 # ---- the command line ------------------------------------------------------------------------
 
