@@ -7,12 +7,14 @@
 
 . "$(dirname "$0")/lib.sh"
 
-# Without knotd there is nothing to compare against.  The plan says SKIP; the status is
-# 77 by hand and SKIP_STATUS under make check, where the TAP driver reads the plan.
+# Without knotd there is nothing to compare against: a plan of no tests that says SKIP,
+# and exit 77, the "skipped" status; 0 under make check (TAP_DRIVER=yes), whose TAP
+# driver reads the plan but counts any other status as an error.
 if ! command -v knotd >/dev/null 2>&1; then
     TAP_DONE=true
-    echo "1..0 # SKIP knotd is not installed"
-    exit "${SKIP_STATUS:-77}"
+    echo "1..0 # SKIP knotd is not installed (Debian: apt-get install knot)"
+    [ "${TAP_DRIVER:-}" = yes ] && exit 0
+    exit 77
 fi
 
 DIFF_DIR=$E2E_DIR/differential
