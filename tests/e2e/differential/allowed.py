@@ -28,19 +28,22 @@ def _same(mine, ref, keys):
 def any_subset(q, mine, ref, diff):
     """RFC 8482 §4.1: an ANY query may get one RRset, some, or all of them, over either
     transport (meridiand answers one over UDP and all over TCP; Knot and NSD pick one
-    either way).  Each answer must still hold only whole RRsets of the question's name
-    that agree where both have a type, and the additional section follows the RRsets
-    chosen (RFC 1035 §4.1.1 lets it be what the answer needs)."""
+    either way).  A DNAME on the way and the CNAME it makes must be the same in both;
+    after them each answer holds whole RRsets of one name, the same name, that agree
+    where both have a type, and the additional section follows the RRsets chosen
+    (RFC 1035 §4.1.1 lets it be what the answer needs)."""
     if q["type"] != "ANY" or not diff <= {"an", "ar"}:
         return False
-    if not mine["an"] or not ref["an"]:
-        return False
-    if "CNAME" in _types(mine["an"]) | _types(ref["an"]):
+    if "CNAME" in _types(mine["an"]) and "DNAME" not in _types(mine["an"]):
         return False  # RFC 1034 §4.3.2 step 3a: ANY at a CNAME owner gets the CNAME alone
-    if {rr[0] for rr in mine["an"] | ref["an"]} != {q["name"]}:
+    chain = {"CNAME", "DNAME"}
+    if {rr for rr in mine["an"] if rr[1] in chain} != {rr for rr in ref["an"] if rr[1] in chain}:
         return False
-    return all(_rrset(mine["an"], t) == _rrset(ref["an"], t)
-               for t in _types(mine["an"]) & _types(ref["an"]))
+    data = [{rr for rr in a["an"] if rr[1] not in chain} for a in (mine, ref)]
+    if not data[0] or not data[1] or len({rr[0].lower() for rr in data[0] | data[1]}) != 1:
+        return False
+    return all(_rrset(data[0], t) == _rrset(data[1], t)
+               for t in _types(data[0]) & _types(data[1]))
 
 
 def truncated_glue(q, mine, ref, diff):

@@ -174,7 +174,7 @@ def describe(q):
 
 # ---- asking -------------------------------------------------------------------------
 
-def ask_udp(addr, msgs, timeout=10.0):
+def ask_udp(addr, msgs, timeout=60.0):
     """Replies to msgs (keyed by id), sent in windows; resends what is lost."""
     host, port = addr
     s = dnswire.udp_socket(host, 0.2)
@@ -200,7 +200,7 @@ def ask_udp(addr, msgs, timeout=10.0):
     return replies
 
 
-def ask_tcp(addr, msgs, timeout=20.0):
+def ask_tcp(addr, msgs, timeout=60.0):
     host, port = addr
     replies = {}
     s = dnswire.tcp_connect(host, port, timeout)
