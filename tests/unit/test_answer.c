@@ -51,6 +51,7 @@ static const char zone_text[] =
     "cname-big CNAME big\n"
     "upper CNAME WwW\n"
     "upper-ptr PTR Mail.Example.COM.\n"
+    "upper-srv SRV 0 0 1 WwW.Example.COM.\n"
     "big TXT \"" /* about 1300 bytes in ten strings */
     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
     "aaaaaaaaaaaaaaaaaaaaaaaaaa\" \""
@@ -670,6 +671,12 @@ START_TEST(rdata_names_keep_zone_case)
     ldns_pkt_free(r);
     r = ask("upper-ptr.EXAMPLE.com.", LDNS_RR_TYPE_PTR);
     ck_section(r, ANS, "upper-ptr.EXAMPLE.com. 3600 PTR Mail.Example.COM.");
+    ldns_pkt_free(r);
+    r = ask("UPPER-SRV.example.com.", LDNS_RR_TYPE_SRV); /* stored wire, copied as it is */
+    ck_section(r, ANS, "UPPER-SRV.example.com. 3600 SRV 0 0 1 WwW.Example.COM.");
+    ck_section(r, ADD,
+               "www.example.com. 60 A 192.0.2.1\nwww.example.com. 60 A 192.0.2.2\n"
+               "www.example.com. 3600 AAAA 2001:db8::1");
     ldns_pkt_free(r);
     r = ask("EXAMPLE.COM.", LDNS_RR_TYPE_MX); /* MX target and its address's owner */
     ck_section(r, ANS, "EXAMPLE.COM. 3600 MX 10 mail.example.com.");
