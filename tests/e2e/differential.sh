@@ -66,7 +66,8 @@ knotd -c "$TEST_TMP/knot/knot.conf" >"$TEST_TMP/knot/knotd.log" 2>&1 &
 KNOT_PID=$!
 SERVER_PIDS+=("$KNOT_PID") # stop_server sends SIGTERM to exactly this PID
 
-# Up when every zone is loaded: an authoritative SOA, not SERVFAIL while it loads.
+# Up when every zone is loaded: an authoritative SOA, not SERVFAIL while it loads.  Knot
+# and NSD may take longer than meridiand on a loaded machine; 30 s bounds the wait.
 zone_up()
 {
     local z
@@ -76,7 +77,7 @@ zone_up()
             grep -q "status: NOERROR" || return 1
     done
 }
-if ! wait_for zone_up "$KNOT_PORT" "$KNOT_PID" || ! alive "$KNOT_PID"; then
+if ! WAIT_TIMEOUT=30 wait_for zone_up "$KNOT_PORT" "$KNOT_PID" || ! alive "$KNOT_PID"; then
     bail_out "knotd serves ${ZONES[*]} on 127.0.0.1:$KNOT_PORT" "$(tail -n 20 "$TEST_TMP/knot/knotd.log")"
 fi
 SERVERS=("meridiand=127.0.0.1:$PORT" "knotd=127.0.0.1:$KNOT_PORT")
@@ -109,7 +110,7 @@ EOF
     nsd -d -c "$TEST_TMP/nsd/nsd.conf" >"$TEST_TMP/nsd/stderr.log" 2>&1 &
     NSD_PID=$!
     SERVER_PIDS+=("$NSD_PID")
-    if wait_for zone_up "$NSD_PORT" "$NSD_PID" && alive "$NSD_PID"; then
+    if WAIT_TIMEOUT=30 wait_for zone_up "$NSD_PORT" "$NSD_PID" && alive "$NSD_PID"; then
         SERVERS+=("nsd=127.0.0.1:$NSD_PORT")
     else
         diag "nsd did not come up; comparing with knotd alone" \
