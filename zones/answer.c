@@ -119,10 +119,13 @@ static void additional(struct ans *a, const struct rrset *s)
     }
 }
 
-/* A referral (RFC 1034 §4.3.2 step 3b): not authoritative, NS in authority, glue. */
+/* A referral (RFC 1034 §4.3.2 step 3b): NS in authority, glue.  AA speaks for the first
+ * owner in the answer section (RFC 1035 §4.1.1): it stays set when a CNAME or DNAME of
+ * ours leads into the delegation, and is cleared only when the referral is all there is. */
 static void referral(struct ans *a, const struct cur *c, const struct node *cut)
 {
-    a->r.aa = false;
+    if (a->r.count[SEC_ANSWER] == 0)
+        a->r.aa = false;
     const struct rrset *ns = node_rrset(cut, TYPE_NS);
     if (!resp_put_rrset(&a->r, SEC_AUTHORITY, owner_at(c, cut->labels), ns, UINT32_MAX)) {
         truncate_answer(a);
@@ -158,6 +161,12 @@ static void follow(struct ans *a, const uint8_t *target, uint16_t ptr)
     resolve(a, &next);
 }
 
+/* RFC 1034 §4.3.2 step 3a: ANY matches the CNAME itself, so the chain is not followed. */
+static bool follows_cname(const struct ans *a)
+{
+    return a->q.qtype != TYPE_CNAME && a->q.qtype != TYPE_ANY;
+}
+
 static void cname(struct ans *a, const struct node *n, struct owner o)
 {
     const struct rrset *s = node_rrset(n, TYPE_CNAME);
@@ -165,7 +174,8 @@ static void cname(struct ans *a, const struct node *n, struct owner o)
         truncate_answer(a);
         return;
     }
-    follow(a, s->wire + 10, resp_last_target(&a->r));
+    if (follows_cname(a))
+        follow(a, s->wire + 10, resp_last_target(&a->r));
 }
 
 /* ---- dynamic names -------------------------------------------------------------------- */
@@ -246,7 +256,7 @@ static void dync(struct ans *a, const struct node *n, struct owner o)
         truncate_answer(a);
         return;
     }
-    if (a->q.qtype != TYPE_CNAME)
+    if (follows_cname(a))
         follow(a, d.cname, resp_last_target(&a->r));
 }
 
@@ -274,7 +284,7 @@ static void any(struct ans *a, const struct cur *c, const struct node *n, struct
 static void answer_node(struct ans *a, const struct cur *c, const struct node *n, struct owner o)
 {
     uint16_t qtype = a->q.qtype;
-    if ((n->flags & NODE_CNAME) && qtype != TYPE_CNAME) {
+    if ((n->flags & NODE_CNAME) && qtype != TYPE_CNAME) { /* ANY too, whatever the transport */
         cname(a, n, o);
         return;
     }
@@ -301,7 +311,9 @@ static void answer_node(struct ans *a, const struct cur *c, const struct node *n
         additional(a, s);
 }
 
-/* RFC 6672 §3.3: the DNAME, a CNAME synthesised from it, then the new name. */
+/* RFC 6672 §3.3: the DNAME, a CNAME synthesised from it, then the new name unless the
+ * question asked for that CNAME.  ANY is followed: the name holds no CNAME of its own
+ * that could match it (RFC 1034 §4.3.2 step 3a applies to data at the node). */
 static void dname(struct ans *a, const struct cur *c, const struct node *d)
 {
     const struct rrset *s = node_rrset(d, TYPE_DNAME);
@@ -323,7 +335,8 @@ static void dname(struct ans *a, const struct cur *c, const struct node *d)
         truncate_answer(a);
         return;
     }
-    follow(a, synth, resp_last_target(&a->r));
+    if (a->q.qtype != TYPE_CNAME)
+        follow(a, synth, resp_last_target(&a->r));
 }
 
 /* Where descent stops above the name: a delegation or a DNAME (RFC 1034 §4.3.2 step 3b). */
@@ -421,7 +434,7 @@ static void answer(struct ans *a)
         diag_note(a->client->trace, "zone: %s (serial %u)", zn, a->zone->serial);
     }
     a->r.aa = true;
-    resp_set_apex(&a->r, a->zone->name, a->zone->namelen,
+    resp_set_apex(&a->r, a->zone->namelen,
                   (uint16_t)(DNS_HEADER + a->q.qname_len - a->zone->namelen));
     struct cur c = {a->q.qname, a->q.qname_len, a->q.labels, a->q.label_off, DNS_HEADER, true};
     resolve(a, &c);

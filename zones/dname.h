@@ -1,6 +1,7 @@
 /* dname.h — domain names in wire form (RFC 1035 §3.1): reading them from packets and
- * master files, comparing, hashing, printing.  Names we keep are lower-case so that a
- * lookup is a memcmp; case is preserved only where it is copied from the query.
+ * master files, comparing, hashing, printing.  Owner names we keep are lower-case so
+ * that a lookup is a memcmp; names in rdata keep the zone file's case, and the question's
+ * name the query's.
  * SPDX-License-Identifier: MIT */
 #pragma once
 

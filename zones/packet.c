@@ -149,7 +149,6 @@ enum parse_result packet_parse(const uint8_t *m, size_t len, struct query *q)
     q->id = rd16(m);
     q->opcode = (m[2] >> 3) & 0x0F;
     q->rd = m[2] & 0x01;
-    q->cd = (m[3] & 0x10) != 0;
     q->has_question = q->edns = q->has_ecs = false;
     q->rcode = RCODE_NOERROR;
     uint16_t qd = rd16(m + 4), an = rd16(m + 6), ns = rd16(m + 8), ar = rd16(m + 10);

@@ -40,7 +40,7 @@ struct query {
     uint16_t id;
     uint8_t opcode;
     uint8_t rcode; /* for PARSE_ERROR */
-    bool rd, cd;
+    bool rd;
     bool has_question; /* the question parsed and can be echoed */
     uint16_t qtype, qclass;
     uint8_t qname[DNAME_MAX + 1]; /* lower-case */

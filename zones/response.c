@@ -8,11 +8,6 @@
 #define TYPE_OPT  41
 #define PTR_LIMIT 0x3FFF /* a pointer has 14 bits of offset */
 
-static inline uint8_t lower(uint8_t c)
-{
-    return dname_lower_tab[c];
-}
-
 static void add_ptr(struct response *r, size_t off)
 {
     if (r->nptrs < RESP_MAX_PTRS && off <= PTR_LIMIT)
@@ -32,7 +27,8 @@ void resp_start(struct response *r, uint8_t *buf, size_t size, size_t reserve,
     r->apex_len = 0;
     wr16(buf, q->id);
     buf[2] = (uint8_t)(0x80 | q->opcode << 3 | (q->rd ? 1 : 0));
-    buf[3] = q->cd ? 0x10 : 0;
+    /* RFC 4035 §3.1.6: an authoritative server clears CD (and never sets AD). */
+    buf[3] = 0;
     memset(buf + 4, 0, 8);
     r->len = r->qend = DNS_HEADER;
     if (!q->has_question)
@@ -60,7 +56,9 @@ void resp_truncate(struct response *r)
     r->tc = true;
 }
 
-/* True when the name at message offset p spells suffix (lower-case wire). */
+/* True when the name at message offset p spells suffix byte for byte.  Case counts: a
+ * pointer to labels that differ in case would change the name a reader sees, and names
+ * are copied with their case (RFC 4343 §4.1). */
 static bool name_at_equals(const struct response *r, size_t p, const uint8_t *suffix)
 {
     const uint8_t *b = r->buf;
@@ -77,9 +75,8 @@ static bool name_at_equals(const struct response *r, size_t p, const uint8_t *su
             return false;
         if (l == 0)
             return true;
-        for (unsigned i = 1; i <= l; i++)
-            if (lower(b[p + i]) != suffix[i])
-                return false;
+        if (memcmp(b + p + 1, suffix + 1, l) != 0)
+            return false;
         p += l + 1;
         suffix += l + 1;
     }
@@ -94,7 +91,8 @@ static int find_suffix(const struct response *r, const uint8_t *suffix)
     return -1;
 }
 
-/* Where name (any case) holds the apex: the length of the labels before it, or -1. */
+/* Where name ends in the apex exactly as the question spells it: the length of the labels
+ * before it, or -1. */
 static int apex_prefix(const struct response *r, const uint8_t *name)
 {
     size_t len = dname_len(name), p = 0;
@@ -104,9 +102,8 @@ static int apex_prefix(const struct response *r, const uint8_t *name)
         p += name[p] + 1u;
     if (len - p != r->apex_len)
         return -1;
-    for (size_t i = 0; i < r->apex_len; i++)
-        if (lower(name[p + i]) != r->apex[i])
-            return -1;
+    if (memcmp(name + p, r->buf + r->apex_ptr, r->apex_len) != 0)
+        return -1;
     return (int)p;
 }
 
@@ -126,56 +123,37 @@ static size_t put_under_apex(struct response *r, const uint8_t *name, size_t pre
     return prefix ? start : r->apex_ptr;
 }
 
-void resp_set_apex(struct response *r, const uint8_t *apex, size_t len, uint16_t ptr)
+void resp_set_apex(struct response *r, size_t len, uint16_t ptr)
 {
-    r->apex = apex;
     r->apex_len = ptr <= PTR_LIMIT ? (uint8_t)len : 0;
     r->apex_ptr = ptr;
-}
-
-static void lower_name(const uint8_t *name, uint8_t *low)
-{
-    size_t n = 0;
-    for (const uint8_t *p = name;; p += *p + 1) {
-        low[n] = *p;
-        for (unsigned i = 1; i <= *p; i++)
-            low[n + i] = lower(p[i]);
-        n += *p + 1u;
-        if (!*p)
-            break;
-    }
 }
 
 /* Whether the message already holds name, or a suffix of it longer than the apex (an NS
  * target that glue repeats, a delegation in the question): pointing there is tighter
  * than labels and a pointer to the apex. */
-static bool held_below_apex(const struct response *r, const uint8_t *name, size_t prefix,
-                            uint8_t *low)
+static bool held_below_apex(const struct response *r, const uint8_t *name, size_t prefix)
 {
-    lower_name(name, low);
     for (size_t at = 0; at < prefix; at += name[at] + 1u)
-        if (find_suffix(r, low + at) >= 0)
+        if (find_suffix(r, name + at) >= 0)
             return true;
     return false;
 }
 
-/* Writes name (wire, any case) compressed against what the message holds; returns the
+/* Writes name (wire, any case) compressed against equal bytes in the message; returns the
  * offset the name can later be pointed at, or 0 when it does not fit. */
 static size_t put_name(struct response *r, const uint8_t *name)
 {
-    uint8_t low[DNAME_MAX + 1];
     int prefix = r->apex_len ? apex_prefix(r, name) : -1;
-    if (prefix >= 0 && !held_below_apex(r, name, (size_t)prefix, low))
+    if (prefix >= 0 && !held_below_apex(r, name, (size_t)prefix))
         return put_under_apex(r, name, (size_t)prefix);
-    if (prefix < 0)
-        lower_name(name, low);
     /* Where this name's labels start; they become pointer targets only once the name is
      * whole, or a later suffix could match bytes not yet written (a stale buffer). */
     uint16_t starts[DNAME_LABELS];
     unsigned nstarts = 0;
     size_t start = r->len, at = 0, written;
     for (;;) {
-        int ptr = low[at] ? find_suffix(r, low + at) : -1;
+        int ptr = name[at] ? find_suffix(r, name + at) : -1;
         if (ptr >= 0) {
             if (r->len + 2 > r->limit)
                 return 0;

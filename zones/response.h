@@ -30,11 +30,10 @@ struct response {
     size_t limit; /* where sections must end: the size cap less room for the OPT record */
     uint16_t count[3];
     bool aa, tc;
-    uint8_t rcode;       /* may be extended (> 15) when the query had EDNS */
-    uint16_t last_name;  /* where the last rdata name written starts */
-    const uint8_t *apex; /* the zone's name (lower case) and where the question holds it */
-    uint8_t apex_len;    /* 0 until resp_set_apex */
-    uint16_t apex_ptr;
+    uint8_t rcode;      /* may be extended (> 15) when the query had EDNS */
+    uint16_t last_name; /* where the last rdata name written starts */
+    uint8_t apex_len;   /* the zone name's length, 0 until resp_set_apex */
+    uint16_t apex_ptr;  /* where the question holds it, as the client spelt it */
     unsigned nptrs;
     uint16_t ptrs[RESP_MAX_PTRS]; /* label starts already in the message */
 };
@@ -80,8 +79,9 @@ bool resp_put_rr(struct response *r, enum section sec, struct owner o, uint16_t 
 uint16_t resp_last_target(const struct response *r);
 
 /* Tells the writer the answering zone's apex lies at message offset ptr (inside the
- * question), so names in the zone compress against it without a search. */
-void resp_set_apex(struct response *r, const uint8_t *apex, size_t len, uint16_t ptr);
+ * question), so names in the zone that spell it as the question does compress against it
+ * without a search.  Compression only ever points at equal bytes (RFC 4343 §4.1). */
+void resp_set_apex(struct response *r, size_t len, uint16_t ptr);
 
 /* Drops every record and sets TC (RFC 2181 §9): the client retries over TCP. */
 void resp_truncate(struct response *r);

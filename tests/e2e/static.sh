@@ -121,6 +121,10 @@ check_dns "DNAME to a missing target: NXDOMAIN after the substitution" "x.y.old.
     --answer "old.example.com. 300 IN DNAME new.example.com." \
     --answer "x.y.old.example.com. 300 IN CNAME x.y.new.example.com." \
     --authority "$SOA_NEG"
+check_dns "DNAME, asked for the CNAME: the synthesised CNAME answers, not followed" \
+    "www.old.example.com CNAME" --ordered \
+    --answer "old.example.com. 300 IN DNAME new.example.com." \
+    --answer "www.old.example.com. 300 IN CNAME www.new.example.com."
 check_dns "the DNAME owner itself is not renamed" "old.example.com A" --authority "$SOA_NEG"
 
 # ---- delegations ---------------------------------------------------------------------------
@@ -139,6 +143,23 @@ check_dns "glue is not authoritative data: its name gets the referral" "ns.sub.e
     "${REFERRAL[@]}"
 check_dns "DS below the delegation point is a referral" "x.sub.example.com DS" \
     "${REFERRAL[@]}"
+# RFC 1035 §4.1.1: AA speaks for the answer's first owner, our CNAME; the referral
+# follows it (RFC 1034 §4.3.2 step 3b).
+CNAME_REFERRAL=(--authority "sub.example.com. 3600 IN NS ns.sub.example.com."
+    --authority "sub.example.com. 3600 IN NS ns.example.org."
+    --additional "ns.sub.example.com. 3600 IN A 192.0.2.210"
+    --additional "ns.sub.example.com. 3600 IN AAAA 2001:db8::210")
+check_dns "a CNAME into a delegation: AA set, the CNAME, then the referral" \
+    "cname-deleg.example.com A" "${CNAME_REFERRAL[@]}" \
+    --answer "cname-deleg.example.com. 3600 IN CNAME host.sub.example.com."
+# RFC 4343 §4.1: names are copied with the zone's case, whatever case the question has.
+check_dns "names in rdata and glue keep the zone's case, the qname keeps its own" \
+    "cnaME-dEleG.EXAMple.coM A" "${CNAME_REFERRAL[@]}" \
+    --answer "cnaME-dEleG.EXAMple.coM. 3600 IN CNAME host.sub.example.com."
+check_dns "a mixed-case CNAME target comes back as the zone writes it, and owns the data" \
+    "UPPER.EXAMPLE.COM A" --ordered \
+    --answer "UPPER.EXAMPLE.COM. 3600 IN CNAME WwW.Example.COM." \
+    --answer "WwW.Example.COM. 60 IN A 192.0.2.1"
 check_dns "DS at the delegation point is answered authoritatively (parent side)" \
     "sub.example.com DS" \
     --answer "sub.example.com. 3600 IN DS 60485 13 2 D4B7D520E7BB5F0F67674A0CCEB1E3E0614B93C4F9E99B8383F6A1E4 469DA50A"
@@ -167,6 +188,20 @@ check_dns "ANY over TCP returns every RRset" "+tcp www.example.com ANY" \
     --answer "www.example.com. 60 IN A 192.0.2.1" \
     --answer "www.example.com. 60 IN AAAA 2001:db8::1"
 
+# RFC 1034 §4.3.2 step 3a: ANY matches a CNAME, so the CNAME comes back alone and its
+# chain is not followed: no NXDOMAIN for a missing target, no TC for a big one, no
+# referral for a delegated one.
+check_dns "ANY at a CNAME to a missing name: NOERROR, the CNAME alone" "cname-nx.example.com ANY" \
+    --answer "cname-nx.example.com. 3600 IN CNAME missing.example.com."
+check_dns "ANY at a CNAME to a big RRset: the CNAME alone, no TC" \
+    "+noedns cname-big.example.com ANY" --edns none \
+    --answer "cname-big.example.com. 3600 IN CNAME big.example.com."
+check_dns "ANY at a CNAME into a delegation: the CNAME alone, no referral" \
+    "cname-deleg.example.com ANY" \
+    --answer "cname-deleg.example.com. 3600 IN CNAME host.sub.example.com."
+check_dns "ANY at a CNAME over TCP: the CNAME alone too" "+tcp cname-nx.example.com ANY" \
+    --answer "cname-nx.example.com. 3600 IN CNAME missing.example.com."
+
 # ---- what is refused or not implemented ----------------------------------------------------
 
 check_dns "a name outside every zone is REFUSED, AA clear" "www.example.org A" \
@@ -190,6 +225,8 @@ check_dns "EDNS: the DO bit is echoed (RFC 3225)" "+dnssec www.example.com A" \
     --answer "www.example.com. 60 IN A 192.0.2.1" --edns "version: 0, flags: do; udp: 1232"
 check_dns "EDNS version 1 gets BADVERS with a version 0 OPT" "+edns=1 +noednsneg www.example.com A" \
     --rcode BADVERS --flags qr --edns "$EDNS"
+check_dns "CD is cleared in an authoritative answer (RFC 4035 §3.1.6)" "+cd www.example.com A" \
+    --answer "www.example.com. 60 IN A 192.0.2.1"
 check_dns "no OPT in the reply when the query has none" "+noedns www.example.com A" \
     --answer "www.example.com. 60 IN A 192.0.2.1" --edns none
 

@@ -47,6 +47,11 @@ static const char zone_text[] =
     "dn DNAME target\n"
     "x.target A 192.0.2.77\n"
     "srv._tcp SRV 0 5 443 www\n"
+    "cname-deleg CNAME host.sub\n"
+    "cname-big CNAME big\n"
+    "upper CNAME WwW\n"
+    "upper-ptr PTR Mail.Example.COM.\n"
+    "upper-srv SRV 0 0 1 WwW.Example.COM.\n"
     "big TXT \"" /* about 1300 bytes in ten strings */
     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
     "aaaaaaaaaaaaaaaaaaaaaaaaaa\" \""
@@ -596,6 +601,115 @@ START_TEST(compression_used)
 }
 END_TEST
 
+/* RFC 1034 §4.3.2 step 3a: ANY matches a CNAME, which comes back alone, unfollowed. */
+START_TEST(any_at_cname_owner)
+{
+    ldns_pkt *r = ask("dangling.example.com.", LDNS_RR_TYPE_ANY);
+    ck_assert_int_eq(ldns_pkt_get_rcode(r), LDNS_RCODE_NOERROR);
+    ck_assert(ldns_pkt_aa(r));
+    ck_section(r, ANS, "dangling.example.com. 3600 CNAME nothere.example.com.");
+    ck_section(r, AUTH, "");
+    ldns_pkt_free(r);
+    struct ask tcp = {.edns = true, .tcp = true};
+    r = ask_with("c1.example.com.", LDNS_RR_TYPE_ANY, &tcp);
+    ck_section(r, ANS, "c1.example.com. 3600 CNAME c2.example.com.");
+    ldns_pkt_free(r);
+    struct ask plain = {.edns = false};
+    r = ask_with("cname-big.example.com.", LDNS_RR_TYPE_ANY, &plain); /* not TC: fits */
+    ck_assert(!ldns_pkt_tc(r));
+    ck_section(r, ANS, "cname-big.example.com. 3600 CNAME big.example.com.");
+    ldns_pkt_free(r);
+    r = ask("cname-deleg.example.com.", LDNS_RR_TYPE_ANY); /* no referral */
+    ck_assert(ldns_pkt_aa(r));
+    ck_section(r, ANS, "cname-deleg.example.com. 3600 CNAME host.sub.example.com.");
+    ck_section(r, AUTH, "");
+    ck_section(r, ADD, "");
+    ldns_pkt_free(r);
+    r = ask("q.cw.example.com.", LDNS_RR_TYPE_ANY); /* a wildcard CNAME too */
+    ck_section(r, ANS, "q.cw.example.com. 3600 CNAME www.example.com.");
+    ldns_pkt_free(r);
+}
+END_TEST
+
+/* RFC 1035 §4.1.1: AA speaks for the answer section's first owner, our CNAME, even when
+ * the chain then leads into a delegation (RFC 1034 §4.3.2 step 3b). */
+START_TEST(aa_kept_when_cname_leads_into_referral)
+{
+    ldns_pkt *r = ask("cname-deleg.example.com.", LDNS_RR_TYPE_A);
+    ck_assert_int_eq(ldns_pkt_get_rcode(r), LDNS_RCODE_NOERROR);
+    ck_assert(ldns_pkt_aa(r));
+    ck_section(r, ANS, "cname-deleg.example.com. 3600 CNAME host.sub.example.com.");
+    ck_section(
+        r, AUTH,
+        "sub.example.com. 3600 NS ns.elsewhere.net.\nsub.example.com. 3600 NS ns.sub.example.com.");
+    ck_section(r, ADD, "ns.sub.example.com. 3600 A 192.0.2.99");
+    ldns_pkt_free(r);
+    r = ask("x.dn.example.com.", LDNS_RR_TYPE_CNAME); /* the synthesised CNAME answers */
+    ck_section(r, ANS,
+               "dn.example.com. 3600 DNAME target.example.com.\n"
+               "x.dn.example.com. 3600 CNAME x.target.example.com.");
+    ldns_pkt_free(r);
+}
+END_TEST
+
+/* RFC 4343 §4.1: names come back with the zone's case whatever case the question used;
+ * compression points only at bytes that are equal.  Owners that are the question's name
+ * keep the question's case. */
+START_TEST(rdata_names_keep_zone_case)
+{
+    ldns_pkt *r = ask("cnaME-dEleG.EXAMple.coM.", LDNS_RR_TYPE_A);
+    ck_section(r, ANS, "cnaME-dEleG.EXAMple.coM. 3600 CNAME host.sub.example.com.");
+    ck_section(
+        r, AUTH,
+        "sub.example.com. 3600 NS ns.elsewhere.net.\nsub.example.com. 3600 NS ns.sub.example.com.");
+    ck_section(r, ADD, "ns.sub.example.com. 3600 A 192.0.2.99");
+    ldns_pkt_free(r);
+    r = ask("UPPER.example.COM.", LDNS_RR_TYPE_A); /* the rdata's own case, then its owner */
+    ck_section(r, ANS,
+               "UPPER.example.COM. 3600 CNAME WwW.example.com.\n"
+               "WwW.example.com. 60 A 192.0.2.1\nWwW.example.com. 60 A 192.0.2.2");
+    ldns_pkt_free(r);
+    r = ask("upper-ptr.EXAMPLE.com.", LDNS_RR_TYPE_PTR);
+    ck_section(r, ANS, "upper-ptr.EXAMPLE.com. 3600 PTR Mail.Example.COM.");
+    ldns_pkt_free(r);
+    r = ask("UPPER-SRV.example.com.", LDNS_RR_TYPE_SRV); /* stored wire, copied as it is */
+    ck_section(r, ANS, "UPPER-SRV.example.com. 3600 SRV 0 0 1 WwW.Example.COM.");
+    ck_section(r, ADD,
+               "www.example.com. 60 A 192.0.2.1\nwww.example.com. 60 A 192.0.2.2\n"
+               "www.example.com. 3600 AAAA 2001:db8::1");
+    ldns_pkt_free(r);
+    r = ask("EXAMPLE.COM.", LDNS_RR_TYPE_MX); /* MX target and its address's owner */
+    ck_section(r, ANS, "EXAMPLE.COM. 3600 MX 10 mail.example.com.");
+    ck_section(r, ADD, "mail.example.com. 3600 A 192.0.2.25");
+    ldns_pkt_free(r);
+    r = ask("Example.Com.", LDNS_RR_TYPE_SOA); /* both SOA names; the owner as asked */
+    ck_section(r, ANS,
+               "Example.Com. 3600 SOA ns1.example.com. hostmaster.example.com. 2024010101 7200 "
+               "3600 1209600 300");
+    ldns_pkt_free(r);
+}
+END_TEST
+
+/* RFC 4035 §3.1.6: an authoritative answer has CD clear, whatever the query had. */
+START_TEST(cd_cleared)
+{
+    ldns_pkt *q = NULL;
+    ck_assert_int_eq(
+        ldns_pkt_query_new_frm_str(&q, "www.example.com.", LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, 0),
+        LDNS_STATUS_OK);
+    ldns_pkt_set_cd(q, true);
+    uint8_t *wire;
+    size_t len, outlen;
+    ck_assert_int_eq(ldns_pkt2wire(&wire, q, &len), LDNS_STATUS_OK);
+    ldns_pkt *r = ask_raw(wire, len, false, &outlen);
+    ck_assert(!ldns_pkt_cd(r));
+    ck_assert(ldns_pkt_aa(r));
+    free(wire);
+    ldns_pkt_free(q);
+    ldns_pkt_free(r);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("answer");
@@ -625,6 +739,10 @@ static Suite *suite(void)
     tcase_add_test(tc, ecs_echoed_with_scope_zero_for_static);
     tcase_add_test(tc, ecs_malformed_is_formerr);
     tcase_add_test(tc, compression_used);
+    tcase_add_test(tc, any_at_cname_owner);
+    tcase_add_test(tc, aa_kept_when_cname_leads_into_referral);
+    tcase_add_test(tc, rdata_names_keep_zone_case);
+    tcase_add_test(tc, cd_cleared);
     suite_add_tcase(s, tc);
     return s;
 }
