@@ -484,6 +484,11 @@ size_t answer_query(const struct answer_env *env, const uint8_t *msg, size_t len
     struct opt_reply opt;
     int opt_rc = edns_reply(env, client, &a.q, &opt, &info->cookie);
     size_t size = a.tcp ? ANSWER_TCP_MAX : udp_limit(&a);
+    /* A long NSID must not push the OPT record past what the client takes: being only
+     * informative, it is what gives way. */
+    size_t qend = a.q.has_question ? a.q.question_end : DNS_HEADER;
+    if (opt.nsid && qend + resp_opt_size(&a.q, &opt) > size)
+        opt.nsid = NULL;
     resp_start(&a.r, out, size, resp_opt_size(&a.q, &opt), &a.q, msg);
     if (pr == PARSE_ERROR)
         a.r.rcode = a.q.rcode;

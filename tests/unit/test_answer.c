@@ -596,6 +596,96 @@ START_TEST(compression_used)
 }
 END_TEST
 
+/* The options of the response's OPT record, raw; NULL without one. */
+static const uint8_t *opt_data(const ldns_pkt *r, size_t *len)
+{
+    const ldns_rdf *d = ldns_pkt_edns_data(r);
+    *len = d ? ldns_rdf_size(d) : 0;
+    return d ? ldns_rdf_data(d) : NULL;
+}
+
+/* Whether the options hold one with this code. */
+static bool has_option(const uint8_t *o, size_t len, uint16_t code)
+{
+    for (size_t at = 0; o && at + 4 <= len; at += 4u + (size_t)(o[at + 2] << 8 | o[at + 3]))
+        if ((o[at] << 8 | o[at + 1]) == code)
+            return true;
+    return false;
+}
+
+/* RFC 5001: NSID goes back when asked; a long one gives way rather than push the OPT
+ * record past the client's payload size. */
+START_TEST(nsid_when_asked_and_when_it_fits)
+{
+    static uint8_t nsid[255];
+    memset(nsid, 'n', sizeof(nsid));
+    env.nsid = nsid;
+    env.nsid_len = 8;
+    static const uint8_t ask_nsid[] = {0, 3, 0, 0};
+    struct ask a = {.edns = true, .options = ask_nsid, .optlen = sizeof(ask_nsid)};
+    ldns_pkt *r = ask_with("www.example.com.", LDNS_RR_TYPE_A, &a);
+    size_t len;
+    const uint8_t *o = opt_data(r, &len);
+    ck_assert_uint_eq(len, 12);
+    ck_assert_mem_eq(o, "\0\3\0\10nnnnnnnn", 12);
+    ldns_pkt_free(r);
+    r = ask("www.example.com.", LDNS_RR_TYPE_A); /* not asked: not sent */
+    opt_data(r, &len);
+    ck_assert_uint_eq(len, 0);
+    ldns_pkt_free(r);
+    env.nsid_len = 255;
+    a.udp = 512;
+    char name[256] = "";
+    for (int i = 0; i < 3; i++)
+        strcat(name, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.");
+    strcat(name, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.example.com."); /* 233 bytes of name */
+    uint8_t *wire;
+    ldns_pkt *q = NULL;
+    ck_assert_int_eq(ldns_pkt_query_new_frm_str(&q, name, LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, 0),
+                     LDNS_STATUS_OK);
+    ldns_pkt_set_edns_udp_size(q, 512);
+    ldns_pkt_set_edns_data(q, ldns_rdf_new_frm_data(LDNS_RDF_TYPE_UNKNOWN, 4, ask_nsid));
+    size_t qlen, rlen;
+    ck_assert_int_eq(ldns_pkt2wire(&wire, q, &qlen), LDNS_STATUS_OK);
+    ldns_pkt_free(q);
+    r = ask_raw(wire, qlen, false, &rlen);
+    free(wire);
+    ck_assert_uint_le(rlen, 512);
+    o = opt_data(r, &len);
+    ck_assert(!has_option(o, len, 3));
+    ck_assert_int_eq(ldns_pkt_get_rcode(r), LDNS_RCODE_NXDOMAIN);
+    ldns_pkt_free(r);
+    env.nsid = NULL;
+    env.nsid_len = 0;
+}
+END_TEST
+
+/* RFC 4892: CHAOS TXT for the configured names, REFUSED for the rest. */
+START_TEST(chaos_identity)
+{
+    env.identity = "ns1.example";
+    ldns_pkt *q = NULL;
+    ck_assert_int_eq(
+        ldns_pkt_query_new_frm_str(&q, "ID.Server.", LDNS_RR_TYPE_TXT, LDNS_RR_CLASS_CH, 0),
+        LDNS_STATUS_OK);
+    uint8_t *wire;
+    size_t qlen, rlen;
+    ck_assert_int_eq(ldns_pkt2wire(&wire, q, &qlen), LDNS_STATUS_OK);
+    ldns_pkt_free(q);
+    ldns_pkt *r = ask_raw(wire, qlen, false, &rlen);
+    ck_assert_int_eq(ldns_pkt_get_rcode(r), LDNS_RCODE_NOERROR);
+    ck_assert_str_eq(section(r, LDNS_SECTION_ANSWER), "ID.Server. 0 TXT \"ns1.example\"");
+    ck_assert_int_eq(ldns_rr_get_class(ldns_rr_list_rr(ldns_pkt_answer(r), 0)), LDNS_RR_CLASS_CH);
+    ck_assert(!ldns_pkt_aa(r));
+    ldns_pkt_free(r);
+    env.identity = NULL;
+    r = ask_raw(wire, qlen, false, &rlen);
+    ck_assert_int_eq(ldns_pkt_get_rcode(r), LDNS_RCODE_REFUSED);
+    ldns_pkt_free(r);
+    free(wire);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("answer");
@@ -625,6 +715,8 @@ static Suite *suite(void)
     tcase_add_test(tc, ecs_echoed_with_scope_zero_for_static);
     tcase_add_test(tc, ecs_malformed_is_formerr);
     tcase_add_test(tc, compression_used);
+    tcase_add_test(tc, nsid_when_asked_and_when_it_fits);
+    tcase_add_test(tc, chaos_identity);
     suite_add_tcase(s, tc);
     return s;
 }
