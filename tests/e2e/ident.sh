@@ -297,7 +297,8 @@ EOF
     esac
     PEER_PID=$!
     SERVER_PIDS+=("$PEER_PID") # stopped by PID with the rest, whatever happens
-    wait_for answers_on "$PEER_PORT"
+    # Knot and NSD take longer than meridiand to come up on a loaded machine.
+    WAIT_TIMEOUT=30 wait_for up_or_dead "$PEER_PORT" "$PEER_PID" && alive "$PEER_PID"
 }
 
 # same NAME "description" DIG-ARGS: dig's status and answer section from meridiand (node A)
@@ -321,6 +322,7 @@ for peer in nsd knotd; do
     if ! peer_start "$peer"; then
         not_ok "$peer starts with node A's settings"
         diag "$(tail -n 5 "$D/$peer/log")"
+        stop_server "$PEER_PID"
         continue
     fi
     same "$peer" "id.server. CH TXT" id.server CH TXT
