@@ -686,6 +686,66 @@ START_TEST(chaos_identity)
 }
 END_TEST
 
+/* RFC 7873: with cookies on, a client cookie gets a server cookie back, even in an error
+ * answer such as BADVERS; a malformed option is FORMERR.  With them off the option is
+ * ignored, as by a server that does not know it. */
+START_TEST(cookies_on_and_off)
+{
+    static const uint8_t client[] = {0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8};
+    static const uint8_t seven[] = {0, 10, 0, 7, 1, 2, 3, 4, 5, 6, 7};
+    struct cookie_secrets secrets = {.n = 1};
+    env.cookies = &secrets;
+    struct ask a = {.edns = true, .options = client, .optlen = sizeof(client)};
+    ldns_pkt *r = ask_with("www.example.com.", LDNS_RR_TYPE_A, &a);
+    size_t len;
+    const uint8_t *o = opt_data(r, &len);
+    ck_assert_uint_eq(len, 28);
+    ck_assert_mem_eq(o, "\0\12\0\30\1\2\3\4\5\6\7\10\1\0\0\0", 16);
+    ck_assert_uint_eq(ldns_rr_list_rr_count(ldns_pkt_answer(r)), 2);
+    ldns_pkt_free(r);
+    a.version = 1;
+    r = ask_with("www.example.com.", LDNS_RR_TYPE_A, &a);
+    ck_assert_int_eq(ldns_pkt_get_rcode(r) | ldns_pkt_edns_extended_rcode(r) << 4, 16);
+    o = opt_data(r, &len);
+    ck_assert(has_option(o, len, 10));
+    ldns_pkt_free(r);
+    struct ask bad = {.edns = true, .options = seven, .optlen = sizeof(seven)};
+    r = ask_with("www.example.com.", LDNS_RR_TYPE_A, &bad);
+    ck_assert_int_eq(ldns_pkt_get_rcode(r), LDNS_RCODE_FORMERR);
+    ldns_pkt_free(r);
+    env.cookies = NULL;
+    r = ask_with("www.example.com.", LDNS_RR_TYPE_A, &bad);
+    ck_assert_int_eq(ldns_pkt_get_rcode(r), LDNS_RCODE_NOERROR);
+    o = opt_data(r, &len);
+    ck_assert(!has_option(o, len, 10));
+    ldns_pkt_free(r);
+}
+END_TEST
+
+/* RFC 7828: the idle timeout over TCP; FORMERR over UDP or with a value. */
+START_TEST(tcp_keepalive)
+{
+    static const uint8_t empty[] = {0, 11, 0, 0}, valued[] = {0, 11, 0, 2, 0, 50};
+    env.tcp_keepalive = 100;
+    struct ask a = {.edns = true, .tcp = true, .options = empty, .optlen = sizeof(empty)};
+    ldns_pkt *r = ask_with("www.example.com.", LDNS_RR_TYPE_A, &a);
+    size_t len;
+    const uint8_t *o = opt_data(r, &len);
+    ck_assert_uint_eq(len, 6);
+    ck_assert_mem_eq(o, "\0\13\0\2\0\144", 6);
+    ldns_pkt_free(r);
+    a.tcp = false;
+    r = ask_with("www.example.com.", LDNS_RR_TYPE_A, &a);
+    ck_assert_int_eq(ldns_pkt_get_rcode(r), LDNS_RCODE_FORMERR);
+    ldns_pkt_free(r);
+    struct ask v = {.edns = true, .tcp = true, .options = valued, .optlen = sizeof(valued)};
+    r = ask_with("www.example.com.", LDNS_RR_TYPE_A, &v);
+    ck_assert_int_eq(ldns_pkt_get_rcode(r), LDNS_RCODE_FORMERR);
+    ldns_pkt_free(r);
+    env.tcp_keepalive = 0;
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("answer");
@@ -717,6 +777,8 @@ static Suite *suite(void)
     tcase_add_test(tc, compression_used);
     tcase_add_test(tc, nsid_when_asked_and_when_it_fits);
     tcase_add_test(tc, chaos_identity);
+    tcase_add_test(tc, cookies_on_and_off);
+    tcase_add_test(tc, tcp_keepalive);
     suite_add_tcase(s, tc);
     return s;
 }
