@@ -5,6 +5,7 @@
 # and TCP keepalive (RFC 7828); then the same queries to NSD and Knot set up alike.
 # SPDX-License-Identifier: MIT
 
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 H=$E2E_DIR/ident
@@ -72,7 +73,6 @@ write_config "$D/a.yaml" "$PORT_A" "  nsid: ns1.test
   metrics: 127.0.0.1:$MPORT
   cookie_secret_file: $D/secret.a"
 start_server "$D/a.yaml" "$PORT_A"
-PID_A=$SERVER_PID
 PORT=$PORT_A
 
 # ---- CHAOS identity ----
