@@ -425,6 +425,11 @@ static bool cmd_stats(const struct command *cmd, struct strbuf *out)
               (unsigned long)atomic_load(&s->fail_open),
               (unsigned long)atomic_load(&s->rrl_dropped),
               (unsigned long)atomic_load(&s->rrl_slipped));
+    sb_puts(out, cmd->json ? ", \"cookies\": {" : "cookies:");
+    for (int k = 0; k < COOKIE_STATES; k++)
+        sb_printf(out, cmd->json ? "%s\"%s\": %lu" : "%s %s %lu", k && cmd->json ? ", " : "",
+                  stats_cookie_names[k], (unsigned long)atomic_load(&s->cookies[k]));
+    sb_puts(out, cmd->json ? "}" : "\n");
     stats_answers(s, cmd->json, out);
     if (cmd->json)
         sb_puts(out, "}\n");

@@ -121,6 +121,7 @@ struct config *conf_read(const char *path, struct diag *d, bool *clean)
     c->server.tcp_lifetime_ms = 120000;
     c->server.udp_rcvbuf = 4u << 20;
     c->server.zone_max_records = 10000000;
+    c->server.cookies = true;
     c->rrl.rate = 100;
     c->rrl.slip = 2;
     c->rrl.ipv4_prefix = 24;

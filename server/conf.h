@@ -11,6 +11,7 @@
 #include "lib/arena.h"
 #include "lib/compiler.h"
 #include "lib/diag.h"
+#include "zones/cookie.h"
 
 /* Where something was written in the config, for messages that point back at it. */
 struct conf_mark {
@@ -39,22 +40,29 @@ struct conf_zone {
 struct conf_server {
     struct conf_listen *listen;
     size_t nlisten;
-    unsigned workers;            /* UDP threads per listen address; 0 = one per CPU */
-    unsigned udp_payload;        /* largest UDP response sent (RFC 6891); default 1232 */
-    unsigned tcp_idle_ms;        /* RFC 7766 §6.2.3 idle timeout; default 10000 */
-    unsigned tcp_max_clients;    /* open TCP connections at once; default 1024 */
-    unsigned tcp_max_per_client; /* from one address at once; default 16 */
-    unsigned tcp_backlog;        /* listen(2) queue of connections not yet accepted */
-    unsigned tcp_lifetime_ms;    /* longest a connection may last; default 120000 */
-    unsigned udp_rcvbuf;         /* receive buffer per UDP socket, bytes; default 4 MiB */
-    unsigned zone_max_records;   /* per zone; default 10,000,000 */
-    char *user, *group;          /* drop to these after binding, or NULL */
-    char *chroot;                /* confine the process here after start-up, or NULL */
-    char *control;               /* Unix socket path, or NULL */
-    char *control_group;         /* group owning the socket, or NULL */
-    char *state;                 /* runtime state file, or NULL */
-    char *metrics;               /* "host:port" for /metrics, or NULL */
-    char *query_log;             /* one line per query to this file, or NULL */
+    unsigned workers;                     /* UDP threads per listen address; 0 = one per CPU */
+    unsigned udp_payload;                 /* largest UDP response sent (RFC 6891); default 1232 */
+    unsigned tcp_idle_ms;                 /* RFC 7766 §6.2.3 idle timeout; default 10000 */
+    unsigned tcp_max_clients;             /* open TCP connections at once; default 1024 */
+    unsigned tcp_max_per_client;          /* from one address at once; default 16 */
+    unsigned tcp_backlog;                 /* listen(2) queue of connections not yet accepted */
+    unsigned tcp_lifetime_ms;             /* longest a connection may last; default 120000 */
+    unsigned udp_rcvbuf;                  /* receive buffer per UDP socket, bytes; default 4 MiB */
+    unsigned zone_max_records;            /* per zone; default 10,000,000 */
+    char *user, *group;                   /* drop to these after binding, or NULL */
+    char *chroot;                         /* confine the process here after start-up, or NULL */
+    char *control;                        /* Unix socket path, or NULL */
+    char *control_group;                  /* group owning the socket, or NULL */
+    char *state;                          /* runtime state file, or NULL */
+    char *metrics;                        /* "host:port" for /metrics, or NULL */
+    char *query_log;                      /* one line per query to this file, or NULL */
+    uint8_t *nsid;                        /* RFC 5001 identifier, or NULL: off */
+    size_t nsid_len;                      /* 1 to 255 bytes */
+    char *identity;                       /* CHAOS id.server. TXT (RFC 4892), or NULL */
+    char *version;                        /* CHAOS version.server. TXT, or NULL */
+    bool cookies;                         /* RFC 7873 server cookies; default true */
+    char *cookie_secret_file;             /* shared secrets, or NULL: a random one per process */
+    struct cookie_secrets cookie_secrets; /* from the file, or the process's own */
 };
 
 /* A geoip.nets entry: an operator network that decides before any database. */

@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: MIT */
 #include "config.h"
 #include "server/confparse.h"
+#include "server/cookie_secret.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -156,6 +157,65 @@ static void parse_control(struct yw *w, const struct yw_field *f, yaml_node_t *v
         s->control = p;
 }
 
+/* ---- identity: NSID and CHAOS ---- */
+
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* RFC 5001 §2.3 leaves the payload's form to the operator: text as written, or any bytes
+ * as "hex:" and an even number of hex digits. */
+static void parse_nsid(struct yw *w, const struct yw_field *f, yaml_node_t *v, void *obj)
+{
+    struct conf_server *s = obj;
+    const char *t = yw_text(v);
+    bool hex = t && !strncmp(t, "hex:", 4);
+    size_t n = t ? strlen(hex ? t + 4 : t) : 0;
+    if (!t || !n || (hex && n % 2) || (hex ? n / 2 : n) > 255) {
+        yw_error(w, v,
+                 "\"%s\" must be 1 to 255 bytes of text, or hex: and up to 510 hex digits, "
+                 "e.g. %s: %s",
+                 f->key, f->key, f->example);
+        return;
+    }
+    size_t len = hex ? n / 2 : n;
+    uint8_t *b = arena_alloc(w->arena, len);
+    for (size_t i = 0; b && i < len; i++) {
+        int hi = hex ? hex_digit(t[4 + 2 * i]) : 0, lo = hex ? hex_digit(t[5 + 2 * i]) : 0;
+        if (hi < 0 || lo < 0) {
+            yw_error(w, v, "\"%s\": \"%s\" is not hex digits after hex:", f->key, t);
+            return;
+        }
+        b[i] = hex ? (uint8_t)(hi << 4 | lo) : (uint8_t)t[i];
+    }
+    s->nsid = b;
+    s->nsid_len = len;
+}
+
+/* A CHAOS TXT answer is one character-string: at most 255 bytes. */
+static void parse_chaos_text(struct yw *w, const struct yw_field *f, yaml_node_t *v, void *obj)
+{
+    struct conf_server *s = obj;
+    const char *t = yw_text(v);
+    if (!t || !*t || strlen(t) > 255) {
+        yw_error(w, v, "\"%s\" must be text of 1 to 255 bytes, e.g. %s: %s", f->key, f->key,
+                 f->example);
+        return;
+    }
+    char *copy = arena_strdup(w->arena, t);
+    if (!strcmp(f->key, "identity"))
+        s->identity = copy;
+    else
+        s->version = copy;
+}
+
 static const struct yw_field server_fields[] = {
     YW_HANDLER("listen", parse_listen, "[\"0.0.0.0:53\", \"[::]:53\"]"),
     YW_HANDLER("workers", parse_workers, "4"),
@@ -178,13 +238,38 @@ static const struct yw_field server_fields[] = {
     YW_VALUE("chroot", YW_PATH, struct conf_server, chroot, 0, 0, "/var/lib/meridian"),
     YW_VALUE("query_log", YW_PATH, struct conf_server, query_log, 0, 0,
              "/var/log/meridian/query.log"),
+    YW_HANDLER("nsid", parse_nsid, "ns1.fra"),
+    YW_HANDLER("identity", parse_chaos_text, "ns1.fra.example.net"),
+    YW_HANDLER("version", parse_chaos_text, "meridian"),
+    YW_VALUE("cookies", YW_BOOL, struct conf_server, cookies, 0, 0, "true"),
+    YW_VALUE("cookie_secret_file", YW_PATH, struct conf_server, cookie_secret_file, 0, 0,
+             "/etc/meridian/cookie.secret"),
 };
+
+/* The secret file is read with the config, so that -t checks it and a reload rotates it;
+ * its errors point at the key when the file cannot be read at all. */
+static void load_cookie_secrets(struct yw *w, yaml_node_t *n, struct conf_server *s)
+{
+    if (!s->cookies)
+        return;
+    if (!s->cookie_secret_file) {
+        if (!cookie_secret_random(&s->cookie_secrets))
+            diag_error(w->d, w->file, 0, 0,
+                       "no random bytes for the cookie secret; set server.cookie_secret_file");
+        return;
+    }
+    yaml_node_t *k = yw_get(w, n, "cookie_secret_file");
+    if (!cookie_secret_read(s->cookie_secret_file, &s->cookie_secrets, w->d, w->file,
+                            k ? yw_line(k) : 0, k ? yw_col(k) : 0))
+        s->cookie_secrets.n = 0; /* the error is in d: the config does not load */
+}
 
 void load_server(struct yw *w, yaml_node_t *n)
 {
     static const char *const any[] = {"0.0.0.0:53", "[::]:53"};
     struct conf_server *s = &cfg(w)->server;
     yw_fields(w, n, "server", server_fields, ARRAY_LEN(server_fields), s);
+    load_cookie_secrets(w, n, s);
     if (s->nlisten || yw_get(w, n, "listen"))
         return;
     s->listen = arena_alloc(w->arena, ARRAY_LEN(any) * sizeof(*s->listen));

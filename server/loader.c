@@ -110,6 +110,14 @@ static struct view *view_assemble(struct config *c, struct dyn *dyn, struct zone
     v->env.db = v->db;
     v->env.udp_payload = (uint16_t)c->server.udp_payload;
     v->env.ecs = c->geoip.ecs;
+    v->env.nsid = c->server.nsid;
+    v->env.nsid_len = (uint16_t)c->server.nsid_len;
+    v->env.identity = c->server.identity;
+    v->env.version = c->server.version;
+    v->env.cookies = c->server.cookies ? &c->server.cookie_secrets : NULL;
+    /* RFC 7828 §3.1: the timeout in units of 100 milliseconds. */
+    unsigned keepalive = c->server.tcp_idle_ms / 100;
+    v->env.tcp_keepalive = (uint16_t)(keepalive > 65535 ? 65535 : keepalive);
     return v;
 }
 

@@ -168,6 +168,12 @@ static void render(struct strbuf *b)
             atomic_load(&s->rrl_dropped));
     counter(b, "meridian_rrl_truncated_total", "UDP responses rate limiting sent truncated (slip).",
             atomic_load(&s->rrl_slipped));
+    family(b, "meridian_cookies_total", "counter",
+           "Queries by their DNS cookie (RFC 7873): missing, new (a client cookie alone), valid "
+           "or invalid server cookie.");
+    for (int k = 0; k < COOKIE_STATES; k++)
+        sb_printf(b, "meridian_cookies_total{result=\"%s\"} %lu\n", stats_cookie_names[k],
+                  (unsigned long)atomic_load(&s->cookies[k]));
     answers(b, s);
     stats_free_total(s);
     health(b, v->conf);

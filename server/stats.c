@@ -13,6 +13,8 @@ const char *const stats_qtype_names[STATS_QTYPES] = {
     "A",     "NS", "CNAME",  "SOA",  "PTR",  "MX",    "TXT", "AAAA", "SRV",
     "NAPTR", "DS", "DNSKEY", "TLSA", "SVCB", "HTTPS", "ANY", "CAA",  "other"};
 
+const char *const stats_cookie_names[COOKIE_STATES] = {"missing", "new", "valid", "invalid"};
+
 /* One more than the slot of each query type below 256 that has its own (the order of
  * stats_qtype_names); 0 for the rest. */
 const uint8_t stats_qtype_index[256] = {
@@ -81,6 +83,7 @@ void stats_sum(struct stats *out)
         add_all(&out->fail_open, &s->fail_open, 1);
         add_all(&out->rrl_dropped, &s->rrl_dropped, 1);
         add_all(&out->rrl_slipped, &s->rrl_slipped, 1);
+        add_all(out->cookies, s->cookies, COUNT_OF(s->cookies));
         add_all(out->answers, s->answers, COUNT_OF(s->answers));
     }
     pthread_mutex_unlock(&lock);

@@ -18,12 +18,16 @@ enum proto { PROTO_UDP, PROTO_TCP, PROTO_COUNT };
 #define STATS_QTYPES 18
 extern const char *const stats_qtype_names[STATS_QTYPES];
 
+/* What each cookie_state is called in stats and metrics: "missing", "new", … */
+extern const char *const stats_cookie_names[COOKIE_STATES];
+
 struct stats {
     _Alignas(CACHE_LINE) _Atomic uint64_t queries[PROTO_COUNT][STATS_QTYPES][STATS_RCODES];
     _Atomic uint64_t truncated;
     _Atomic uint64_t dropped;   /* not answered: too short, a response, oversized */
     _Atomic uint64_t fail_open; /* dynamic answers given as if every region were up */
     _Atomic uint64_t rrl_dropped, rrl_slipped; /* UDP responses rate limited */
+    _Atomic uint64_t cookies[COOKIE_STATES];   /* queries by what their cookie proved */
     _Atomic uint64_t answers[STATE_MAX_PAIRS]; /* dynamic answers by service/region pair */
 };
 
@@ -51,6 +55,7 @@ static inline void stats_count(struct stats *s, enum proto p, const struct answe
     }
     unsigned rc = i->rcode < STATS_RCODES ? i->rcode : STATS_RCODES - 1;
     stat_inc(&s->queries[p][stats_qtype_slot(i->qtype)][rc]);
+    stat_inc(&s->cookies[i->cookie]);
     if (i->truncated)
         stat_inc(&s->truncated);
     if (i->fail_open)

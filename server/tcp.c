@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/event.h>
 #include <event2/bufferevent.h>
 #include <event2/listener.h>
 
@@ -67,6 +68,15 @@ static int64_t now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Seconds since the epoch for cookies: the loop's cached time, read once per wake-up. */
+static uint32_t wall_seconds(void)
+{
+    struct timeval tv;
+    if (event_base_gettimeofday_cached(tcp.base, &tv) != 0)
+        return 0;
+    return (uint32_t)tv.tv_sec;
 }
 
 static void conn_free(struct conn *c)
@@ -145,7 +155,8 @@ static bool answer_message(struct conn *c, size_t len)
     evbuffer_remove(in, tcp.msg, len);
     struct answer_info info;
     const struct view *v = view_current();
-    struct answer_client client = {(const struct sockaddr *)&c->peer, true, tcp.ws, NULL};
+    struct answer_client client = {
+        .src = (const struct sockaddr *)&c->peer, .tcp = true, .now = wall_seconds(), .ws = tcp.ws};
     size_t rlen = answer_query(&v->env, tcp.msg, len, tcp.out + 2, &client, &info);
     view_quiesce(tcp.reader); /* v is not used past this point */
     stats_count(tcp.stats, PROTO_TCP, &info);

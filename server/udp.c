@@ -11,6 +11,7 @@
 #include "server/rrl.h"
 #include "server/stats.h"
 #include "server/view.h"
+#include "zones/response.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -53,6 +54,7 @@ struct worker {
     struct querylog_ring *qlog;
     unsigned shares; /* workers on this worker's address, which split the RRL rate */
     uint32_t now;    /* monotonic seconds at the batch's arrival, for RRL */
+    uint32_t wall;   /* seconds since the epoch at the batch's arrival, for cookies */
     struct mmsghdr in[BATCH], out[BATCH];
     struct slot slots[BATCH];
 };
@@ -124,6 +126,9 @@ static void arm_receive(struct worker *w, int n)
 static bool rate_limit(struct worker *w, const struct view *v, struct slot *s,
                        const struct answer_info *info, size_t *len)
 {
+    /* A valid server cookie proves the source address is not spoofed (RFC 7873 §1). */
+    if (info->cookie == COOKIE_VALID)
+        return true;
     enum rrl_verdict verdict = rrl_check(w->rrl, &v->conf->rrl, w->shares,
                                          (const struct sockaddr *)&s->peer, info, s->out, w->now);
     if (verdict == RRL_SEND)
@@ -133,6 +138,13 @@ static bool rate_limit(struct worker *w, const struct view *v, struct slot *s,
         return false;
     }
     stat_inc(&w->stats->rrl_slipped);
+    if (info->cookie != COOKIE_MISSING && info->rcode != RCODE_FORMERR && info->opt_start) {
+        /* RFC 7873 §5.2.3: a client with a cookie gets BADCOOKIE and a fresh server
+         * cookie, with which its retry passes at once. */
+        *len =
+            resp_reduce_to_opt(s->out, *len, info->question_end, info->opt_start, RCODE_BADCOOKIE);
+        return true;
+    }
     *len = info->question_end;
     s->out[2] |= 0x02;        /* TC */
     memset(s->out + 6, 0, 6); /* no answer, authority or additional records */
@@ -146,7 +158,8 @@ static int answer_one(struct worker *w, const struct view *v, int i, int nout)
     struct msghdr *in = &w->in[i].msg_hdr;
     struct answer_info info;
     size_t len = 0;
-    struct answer_client client = {(const struct sockaddr *)&s->peer, false, w->ws, NULL};
+    struct answer_client client = {
+        .src = (const struct sockaddr *)&s->peer, .now = w->wall, .ws = w->ws};
     if (!(in->msg_flags & MSG_TRUNC))
         len = answer_query(&v->env, s->in, w->in[i].msg_len, s->out, &client, &info);
     else
@@ -201,9 +214,12 @@ static void *worker_main(void *arg)
         if (n <= 0)
             continue; /* timeout or EINTR: quiescent, check for shutdown */
         const struct view *v = view_current();
+        /* Once per batch, not per query; both are read from the vDSO, no system call. */
         struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC_COARSE, &ts); /* vDSO: no system call */
+        clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
         w->now = (uint32_t)ts.tv_sec;
+        clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+        w->wall = (uint32_t)ts.tv_sec;
         int nout = 0;
         for (int i = 0; i < n; i++)
             nout += answer_one(w, v, i, nout);

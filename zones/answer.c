@@ -3,7 +3,9 @@
 #include "config.h"
 #include "zones/answer.h"
 #include "geoip/dyn.h"
+#include "zones/chaos.h"
 #include "zones/dname.h"
+#include "zones/edns.h"
 #include "zones/packet.h"
 #include "zones/response.h"
 
@@ -416,6 +418,10 @@ static int precheck(const struct query *q)
 
 static void answer(struct ans *a)
 {
+    if (a->q.qclass == CLASS_CH) {
+        chaos_answer(a->env, &a->q, &a->r);
+        return;
+    }
     int rc = precheck(&a->q);
     if (rc >= 0) {
         a->r.rcode = (uint8_t)rc;
@@ -485,13 +491,22 @@ size_t answer_query(const struct answer_env *env, const uint8_t *msg, size_t len
     info->fail_open = false;
     info->pair = -1;
     info->ecs = false;
+    info->cookie = COOKIE_MISSING;
     if (pr == PARSE_DROP)
         return 0;
-    struct ecs_reply ecs = {.present = a.q.has_ecs && env->ecs, .ecs = a.q.ecs, .scope = 0};
+    struct opt_reply opt;
+    int opt_rc = edns_reply(env, client, &a.q, &opt, &info->cookie);
     size_t size = a.tcp ? ANSWER_TCP_MAX : udp_limit(&a);
-    resp_start(&a.r, out, size, resp_opt_size(&a.q, &ecs), &a.q, msg);
+    /* A long NSID must not push the OPT record past what the client takes: being only
+     * informative, it is what gives way. */
+    size_t qend = a.q.has_question ? a.q.question_end : DNS_HEADER;
+    if (opt.nsid && qend + resp_opt_size(&a.q, &opt) > size)
+        opt.nsid = NULL;
+    resp_start(&a.r, out, size, resp_opt_size(&a.q, &opt), &a.q, msg);
     if (pr == PARSE_ERROR)
         a.r.rcode = a.q.rcode;
+    else if (opt_rc >= 0)
+        a.r.rcode = (uint8_t)opt_rc;
     else
         answer(&a);
     info->qtype = a.q.has_question ? a.q.qtype : 0;
@@ -500,9 +515,9 @@ size_t answer_query(const struct answer_env *env, const uint8_t *msg, size_t len
     info->fail_open = a.fail_open;
     info->pair = a.pair;
     classify(&a, info);
-    ecs.scope = a.scope; /* static answers hold everywhere: scope 0 (RFC 7871 §7.2.1) */
-    info->ecs = ecs.present;
-    if (ecs.present) {
+    opt.ecs.scope = a.scope; /* static answers hold everywhere: scope 0 (RFC 7871 §7.2.1) */
+    info->ecs = opt.ecs.present;
+    if (opt.ecs.present) {
         info->ecs_family = (uint8_t)a.q.ecs.family;
         info->ecs_source = a.q.ecs.source;
         info->ecs_scope = a.scope;
@@ -510,5 +525,7 @@ size_t answer_query(const struct answer_env *env, const uint8_t *msg, size_t len
     }
     if (!a.q.edns && a.r.rcode > 15)
         a.r.rcode = RCODE_SERVFAIL;
-    return resp_finish(&a.r, &a.q, ecs.present ? &ecs : NULL, env->udp_payload);
+    size_t n = resp_finish(&a.r, &a.q, &opt, env->udp_payload);
+    info->opt_start = a.r.opt_start;
+    return n;
 }

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include "lib/diag.h"
+#include "zones/cookie.h"
 #include "zones/zonedb.h"
 
 struct dyn;         /* dynamic names; NULL when the config has none */
@@ -21,6 +22,12 @@ struct answer_env {
     const struct dyn *dyn;
     uint16_t udp_payload; /* largest UDP response we send */
     bool ecs;             /* echo and use EDNS Client Subnet */
+    const uint8_t *nsid;  /* RFC 5001 identifier to send when asked, or NULL */
+    uint16_t nsid_len;
+    const char *identity;                 /* RFC 4892 id.server. and hostname.bind. TXT, or NULL */
+    const char *version;                  /* version.server. and version.bind. TXT, or NULL */
+    const struct cookie_secrets *cookies; /* RFC 7873 server cookies, or NULL: off */
+    uint16_t tcp_keepalive; /* RFC 7828 idle timeout sent to TCP clients, 100 ms units */
 };
 
 /* What kind of response a query got, for rate limiting (RFC-less, after the RRL scheme):
@@ -42,7 +49,9 @@ struct answer_info {
     bool truncated;
     bool fail_open; /* a dynamic answer ignored health: every candidate was down */
     int32_t pair;   /* the service/region pair of the last dynamic answer, or -1 */
-    bool ecs;       /* the query carried Client Subnet: */
+    enum cookie_state cookie;
+    uint16_t opt_start; /* where the response's OPT record starts; 0 without one */
+    bool ecs;           /* the query carried Client Subnet: */
     uint8_t ecs_family, ecs_source, ecs_scope; /* family 1 or 2 (RFC 7871 §6) */
     uint8_t ecs_addr[16];
 };
@@ -53,6 +62,7 @@ struct answer_info {
 struct answer_client {
     const struct sockaddr *src; /* the packet's source address; NULL when unknown */
     bool tcp;
+    uint32_t now;           /* seconds since the epoch, for cookies: refreshed per batch */
     struct dyn_scratch *ws; /* the calling thread's */
     struct diag *trace;     /* explain: each step as a line; NULL when answering */
 };

@@ -5,10 +5,13 @@
 
 #include <string.h>
 
-#define TYPE_OPT        41
-#define EDNS_OPT_ECS    8
-#define ECS_FAMILY_IPV4 1
-#define ECS_FAMILY_IPV6 2
+#define TYPE_OPT           41
+#define EDNS_OPT_NSID      3
+#define EDNS_OPT_ECS       8
+#define EDNS_OPT_COOKIE    10
+#define EDNS_OPT_KEEPALIVE 11
+#define ECS_FAMILY_IPV4    1
+#define ECS_FAMILY_IPV6    2
 
 /* Lower-cases eight bytes at once: each byte from 'A' to 'Z' gains 0x20.  Label length
  * bytes (at most 63) are never in that range, so a whole wire name can go through. */
@@ -87,6 +90,22 @@ static bool parse_ecs(const uint8_t *o, size_t olen, struct query *q)
     return true;
 }
 
+/* The options judged later, by what the config enables (answer.c): only recorded here. */
+static void note_option(uint16_t code, const uint8_t *o, uint16_t olen, struct query *q)
+{
+    if (code == EDNS_OPT_NSID) {
+        q->nsid = true;
+    } else if (code == EDNS_OPT_KEEPALIVE) {
+        q->keepalive = true;
+        q->keepalive_len = olen;
+    } else if (code == EDNS_OPT_COOKIE && !q->has_cookie) {
+        q->has_cookie = true;
+        q->cookie_len = olen;
+        if (olen <= COOKIE_MAX)
+            memcpy(q->cookie, o, olen);
+    }
+}
+
 static bool parse_options(const uint8_t *rd, size_t rdlen, struct query *q)
 {
     size_t p = 0;
@@ -99,6 +118,7 @@ static bool parse_options(const uint8_t *rd, size_t rdlen, struct query *q)
             return false;
         if (code == EDNS_OPT_ECS && !parse_ecs(rd + p, olen, q))
             return false;
+        note_option(code, rd + p, olen, q);
         p += olen;
     }
     return true;
@@ -149,7 +169,7 @@ enum parse_result packet_parse(const uint8_t *m, size_t len, struct query *q)
     q->id = rd16(m);
     q->opcode = (m[2] >> 3) & 0x0F;
     q->rd = m[2] & 0x01;
-    q->has_question = q->edns = q->has_ecs = false;
+    q->has_question = q->edns = q->has_ecs = q->nsid = q->keepalive = q->has_cookie = false;
     q->rcode = RCODE_NOERROR;
     uint16_t qd = rd16(m + 4), an = rd16(m + 6), ns = rd16(m + 8), ar = rd16(m + 10);
     size_t pos = DNS_HEADER;

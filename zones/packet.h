@@ -1,5 +1,6 @@
 /* packet.h — reading a DNS query: header, the one question, and the EDNS OPT record with
- * its Client Subnet option (RFC 1035 §4.1, RFC 6891, RFC 7871).
+ * the options we act on: Client Subnet (RFC 7871), NSID (RFC 5001), COOKIE (RFC 7873) and
+ * edns-tcp-keepalive (RFC 7828) (RFC 1035 §4.1, RFC 6891).
  * SPDX-License-Identifier: MIT */
 #pragma once
 
@@ -11,6 +12,7 @@
 #include "zones/dname.h"
 
 #define DNS_HEADER 12
+#define COOKIE_MAX 40 /* client (8) and server (8 to 32) cookie, RFC 7873 §4 */
 
 enum rcode {
     RCODE_NOERROR = 0,
@@ -20,7 +22,8 @@ enum rcode {
     RCODE_NOTIMP = 4,
     RCODE_REFUSED = 5,
     RCODE_YXDOMAIN = 6,
-    RCODE_BADVERS = 16, /* extended: needs OPT (RFC 6891 §9) */
+    RCODE_BADVERS = 16,   /* extended: needs OPT (RFC 6891 §9) */
+    RCODE_BADCOOKIE = 23, /* extended: RFC 7873 §8 */
 };
 
 enum parse_result {
@@ -55,6 +58,14 @@ struct query {
     uint16_t edns_udp; /* requester's payload size, at least 512 */
     bool has_ecs;
     struct ecs ecs;
+    bool nsid;      /* an NSID option came (RFC 5001 §2.1: its payload is ignored) */
+    bool keepalive; /* an edns-tcp-keepalive option came */
+    uint16_t keepalive_len;
+    /* The first COOKIE option as received: client cookie, then any server cookie.  Its
+     * length is kept even when it is too long to copy, so it can be judged (cookie.h). */
+    bool has_cookie;
+    uint16_t cookie_len;
+    uint8_t cookie[COOKIE_MAX];
 };
 
 /* Parses msg into q.  PARSE_ERROR leaves q->rcode set and has_question telling whether

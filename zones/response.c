@@ -22,6 +22,8 @@ void resp_start(struct response *r, uint8_t *buf, size_t size, size_t reserve,
     r->count[0] = r->count[1] = r->count[2] = 0;
     r->aa = r->tc = false;
     r->rcode = 0;
+    r->rclass = 1;
+    r->opt_start = 0;
     r->nptrs = 0;
     r->last_name = 0;
     r->apex_len = 0;
@@ -232,7 +234,7 @@ bool resp_put_rr(struct response *r, enum section sec, struct owner o, uint16_t 
         goto full;
     uint8_t *hdr = r->buf + r->len;
     wr16(hdr, type);
-    wr16(hdr + 2, 1);
+    wr16(hdr + 2, r->rclass);
     wr32(hdr + 4, ttl);
     r->len += 10;
     size_t start = r->len;
@@ -287,19 +289,63 @@ uint16_t resp_last_target(const struct response *r)
     return r->last_name;
 }
 
-size_t resp_opt_size(const struct query *q, const struct ecs_reply *ecs)
+static size_t ecs_addr_len(const struct opt_reply *o)
 {
-    if (!q->edns)
-        return 0;
-    return 11 + (ecs && ecs->present ? 8 + ((size_t)ecs->ecs.source + 7) / 8 : 0);
+    return ((size_t)o->ecs.ecs.source + 7) / 8;
 }
 
-static void put_opt(struct response *r, const struct query *q, const struct ecs_reply *ecs,
+/* The OPT record's RDATA length for the options in o. */
+static size_t options_len(const struct opt_reply *o)
+{
+    if (!o)
+        return 0;
+    size_t n = o->ecs.present ? 8 + ecs_addr_len(o) : 0;
+    n += o->nsid ? 4u + o->nsid_len : 0;
+    n += o->cookie_present ? 4 + COOKIE_REPLY : 0;
+    n += o->keepalive ? 6 : 0;
+    return n;
+}
+
+size_t resp_opt_size(const struct query *q, const struct opt_reply *opt)
+{
+    return q->edns ? 11 + options_len(opt) : 0;
+}
+
+static uint8_t *put_option(uint8_t *p, uint16_t code, const void *data, size_t len)
+{
+    wr16(p, code);
+    wr16(p + 2, (uint16_t)len);
+    memcpy(p + 4, data, len);
+    return p + 4 + len;
+}
+
+static void put_options(uint8_t *p, const struct opt_reply *o)
+{
+    if (o->ecs.present) {
+        /* RFC 7871 §7.2.1: family, source prefix and address as received, our scope. */
+        uint8_t e[4 + 16];
+        wr16(e, o->ecs.ecs.family);
+        e[2] = o->ecs.ecs.source;
+        e[3] = o->ecs.scope;
+        memcpy(e + 4, o->ecs.ecs.addr, ecs_addr_len(o));
+        p = put_option(p, 8, e, 4 + ecs_addr_len(o));
+    }
+    if (o->nsid)
+        p = put_option(p, 3, o->nsid, o->nsid_len);
+    if (o->cookie_present)
+        p = put_option(p, 10, o->cookie, COOKIE_REPLY);
+    if (o->keepalive) {
+        uint8_t t[2];
+        wr16(t, o->keepalive_timeout);
+        put_option(p, 11, t, 2);
+    }
+}
+
+static void put_opt(struct response *r, const struct query *q, const struct opt_reply *o,
                     uint16_t udp_payload)
 {
     uint8_t *p = r->buf + r->len;
-    size_t addrlen = ecs && ecs->present ? ((size_t)ecs->ecs.source + 7) / 8 : 0;
-    size_t optlen = ecs && ecs->present ? 4 + 4 + addrlen : 0;
+    size_t optlen = options_len(o);
     p[0] = 0; /* root owner */
     wr16(p + 1, TYPE_OPT);
     wr16(p + 3, udp_payload);
@@ -309,29 +355,36 @@ static void put_opt(struct response *r, const struct query *q, const struct ecs_
     p[7] = q->edns_do ? 0x80 : 0;
     p[8] = 0;
     wr16(p + 9, (uint16_t)optlen);
-    if (optlen) {
-        /* RFC 7871 §7.2.1: family, source prefix and address as received, our scope. */
-        wr16(p + 11, 8);
-        wr16(p + 13, (uint16_t)(4 + addrlen));
-        wr16(p + 15, ecs->ecs.family);
-        p[17] = ecs->ecs.source;
-        p[18] = ecs->scope;
-        memcpy(p + 19, ecs->ecs.addr, addrlen);
-    }
+    if (optlen)
+        put_options(p + 11, o);
+    r->opt_start = (uint16_t)r->len;
     r->len += 11 + optlen;
     r->count[SEC_ADDITIONAL]++;
 }
 
-size_t resp_finish(struct response *r, const struct query *q, const struct ecs_reply *ecs,
+size_t resp_finish(struct response *r, const struct query *q, const struct opt_reply *opt,
                    uint16_t udp_payload)
 {
     uint8_t *b = r->buf;
     if (q->edns)
-        put_opt(r, q, ecs, udp_payload);
+        put_opt(r, q, opt, udp_payload);
     b[2] = (uint8_t)((b[2] & 0xF9) | (r->aa ? 0x04 : 0) | (r->tc ? 0x02 : 0));
     b[3] = (uint8_t)((b[3] & 0xF0) | (r->rcode & 0x0F));
     wr16(b + 6, r->count[SEC_ANSWER]);
     wr16(b + 8, r->count[SEC_AUTHORITY]);
     wr16(b + 10, r->count[SEC_ADDITIONAL]);
     return r->len;
+}
+
+size_t resp_reduce_to_opt(uint8_t *buf, size_t len, size_t qend, size_t opt_start, uint8_t rcode)
+{
+    size_t optlen = len - opt_start;
+    memmove(buf + qend, buf + opt_start, optlen);
+    buf[2] &= (uint8_t)~0x06; /* neither AA nor TC: nothing was answered */
+    buf[3] = (uint8_t)((buf[3] & 0xF0) | (rcode & 0x0F));
+    buf[qend + 5] = (uint8_t)(rcode >> 4);
+    wr16(buf + 6, 0);
+    wr16(buf + 8, 0);
+    wr16(buf + 10, 1);
+    return qend + optlen;
 }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "lib/compiler.h"
+#include "zones/cookie.h"
 #include "zones/packet.h"
 #include "zones/zonedb.h"
 
@@ -23,6 +24,17 @@ struct ecs_reply {
     uint8_t scope;
 };
 
+/* Every option the response's OPT record carries; each may be absent. */
+struct opt_reply {
+    struct ecs_reply ecs;
+    const uint8_t *nsid; /* RFC 5001: our identifier, or NULL */
+    uint16_t nsid_len;
+    uint8_t cookie[COOKIE_REPLY]; /* RFC 7873: client and server cookie */
+    bool cookie_present;
+    bool keepalive;             /* RFC 7828 */
+    uint16_t keepalive_timeout; /* units of 100 ms */
+};
+
 struct response {
     uint8_t *buf;
     size_t len;
@@ -31,6 +43,8 @@ struct response {
     uint16_t count[3];
     bool aa, tc;
     uint8_t rcode;      /* may be extended (> 15) when the query had EDNS */
+    uint16_t rclass;    /* of the records resp_put_rr writes: IN unless CHAOS */
+    uint16_t opt_start; /* where resp_finish put the OPT record; 0 without one */
     uint16_t last_name; /* where the last rdata name written starts */
     uint8_t apex_len;   /* the zone name's length, 0 until resp_set_apex */
     uint16_t apex_ptr;  /* where the question holds it, as the client spelt it */
@@ -88,8 +102,13 @@ void resp_truncate(struct response *r);
 
 /* Writes the counts and flags and appends OPT when the query had EDNS; returns the
  * message length. */
-size_t resp_finish(struct response *r, const struct query *q, const struct ecs_reply *ecs,
+size_t resp_finish(struct response *r, const struct query *q, const struct opt_reply *opt,
                    uint16_t udp_payload);
 
-/* Size of the OPT record resp_finish appends for q (with the ECS option when echoed). */
-size_t resp_opt_size(const struct query *q, const struct ecs_reply *ecs);
+/* Size of the OPT record resp_finish appends for q with the options in opt. */
+size_t resp_opt_size(const struct query *q, const struct opt_reply *opt);
+
+/* Cuts the finished response buf of len bytes down to its header, question (ending at
+ * qend) and OPT record (at opt_start), with extended rcode rcode: an error that still
+ * carries the options, such as BADCOOKIE (RFC 7873 §5.2.3).  Returns the new length. */
+size_t resp_reduce_to_opt(uint8_t *buf, size_t len, size_t qend, size_t opt_start, uint8_t rcode);

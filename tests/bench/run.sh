@@ -24,7 +24,8 @@
 #                         core busy, few enough not to overflow a default socket buffer
 #   BENCH_RATE [10000]    queries/s of the latency runs; BENCH_LAT_SECONDS [4, quick 2]
 #   BENCH_BIGZONE [1]     0 skips the big-zone load test; BENCH_BIG_RECORDS [1000000]
-#   BENCH_SERVERS ["meridiand knotd nsd gdnsd"]   BENCH_MIXES ["static geo querylog"]
+#   BENCH_SERVERS ["meridiand knotd nsd gdnsd"]
+#   BENCH_MIXES ["static geo querylog cookies"]
 #   BENCH_CEILING [1]     0 skips udpecho, the no-DNS-work ceiling of each mix
 #   BENCH_GEOIP           the GeoIP2 City database of the geo mix
 #                         [data/GeoLite2-City.mmdb of the source tree: contrib/fetch-geoip --city]
@@ -50,7 +51,7 @@ BIG_TIMEOUT=240 # seconds a server may take to load the big zone
 READY_TIMEOUT=30
 SERVERS=${BENCH_SERVERS:-meridiand knotd nsd gdnsd}
 CEILING=${BENCH_CEILING:-1}
-MIXES=${BENCH_MIXES:-static geo querylog}
+MIXES=${BENCH_MIXES:-static geo querylog cookies}
 GEOIP=${BENCH_GEOIP:-$HERE/../../data/GeoLite2-City.mmdb}
 PIDS=""
 DNSPERF_OPTS=""
@@ -665,6 +666,59 @@ print_querylog_table() {
                     on ? share(f[5], offdp) : "-", f[6] == "" ? "-" : f[6]
             }
         }' "$T/rows.querylog"
+}
+
+# The cost of DNS cookies (RFC 7873): meridiand on the static mix, every query without a
+# COOKIE option, then every query with a client cookie and the valid server cookie the
+# server gave it (learned with dig from the same 127.0.0.1), side by side on one server.
+# Each query of the second run is verified with one SipHash and its cookie echoed.
+mix_cookies() {
+    available meridiand || return 0
+    if [ ! -s "$T/static/queries.txt" ]; then
+        mkdir -p "$T/static"
+        python3 "$HERE/genzone.py" static "$T/static/example.com.zone" \
+            "$T/static/queries.txt" >/dev/null
+    fi
+    say "== cookies: meridiand on the static mix, no COOKIE option, then a valid one in every query"
+    NOISY=0
+    if ! launch meridiand "$T/static/example.com.zone" cookies host0000.example.com \
+        "$READY_TIMEOUT"; then
+        say "  !! meridiand did not start"
+        return
+    fi
+    cookie=$(dig +norec +time=1 +tries=2 -b 127.0.0.1 -p "$SRV_PORT" @127.0.0.1 \
+        host0000.example.com A +cookie | sed -n 's/^; COOKIE: \([0-9a-f]*\).*/\1/p')
+    if [ ${#cookie} -ne 48 ]; then
+        say "  !! no server cookie came back (got '$cookie')"
+        stop_server
+        return
+    fi
+    awk -v c="$cookie" 'NF { print $1, $2, "cookie=" c }' "$T/static/queries.txt" \
+        >"$T/static/queries.cookie.txt"
+    for mode in without with; do
+        say "-- $mode cookies"
+        file=$T/static/queries.txt
+        [ "$mode" = with ] && file=$T/static/queries.cookie.txt
+        if measure_qps "$file"; then
+            eval "COOKIE_QPS_$mode=\$QPS COOKIE_CPU_$mode=\$PER_CPU"
+        else
+            eval "COOKIE_QPS_$mode="
+        fi
+    done
+    stop_server
+    say ""
+    say "cookies: meridiand on the static mix, qps/core (median of $RUNS x $RUN_SECS s) and" \
+        "answers per CPU-second"
+    awk -v q0="${COOKIE_QPS_without:-}" -v q1="${COOKIE_QPS_with:-}" \
+        -v c0="${COOKIE_CPU_without:-}" -v c1="${COOKIE_CPU_with:-}" -v noisy="$NOISY" 'BEGIN {
+            r = (q0 + 0 > 0 && q1 + 0 > 0) ? sprintf("%.2f", q1 / q0) : "-"
+            rc = (c0 + 0 > 0 && c1 + 0 > 0) ? sprintf("%.2f", c1 / c0) : "-"
+            printf "%-16s | %15s | %9s\n", "cookies", "static qps/core", "qps/CPU-s"
+            printf "%-16s | %15s | %9s\n", "without", q0 == "" ? "-" : q0, c0 == "" ? "-" : c0
+            printf "%-16s | %15s | %9s\n", "with, valid", q1 == "" ? "-" : q1, c1 == "" ? "-" : c1
+            printf "%-16s | %15s | %9s%s\n", "with/without", r, rc,
+                noisy == 1 ? "  (* other processes disturbed every run)" : ""
+        }'
 }
 
 # bench_ceiling MIX QUERYFILE: udpecho (udpecho.c), which sends every query back with QR

@@ -22,8 +22,8 @@
 #define MAX_SECONDS    3600
 #define MAX_TIMEOUT_MS 5000
 #define MAX_RATE       (10u * 1000 * 1000)
-/* header + longest name + qtype/qclass + OPT RR + ECS option with an IPv6 address */
-#define WIRE_MAX   (12 + 255 + 4 + 11 + 4 + 4 + 16)
+/* header + longest name + qtype/qclass + OPT RR + the longest option: a 40-byte COOKIE */
+#define WIRE_MAX   (12 + 255 + 4 + 11 + 4 + 40)
 #define RESP_MAX   4096
 #define EDNS_SIZE  1232 /* the DNS Flag Day 2020 payload size */
 #define SOCK_BUF   (4 << 20)
@@ -171,7 +171,32 @@ static size_t put_ecs(uint8_t *out, const char *spec)
     return 8 + alen;
 }
 
-/* Encodes one query with an OPT RR (and ECS if given); returns its length or 0. */
+/* Writes a DNS COOKIE option (RFC 7873 §4) from "cookie=HEX", 8 to 40 bytes: a client
+ * cookie, with the server cookie a server gave it; returns its length or 0. */
+static size_t put_cookie(uint8_t *out, const char *spec)
+{
+    const char *hex = spec + 7;
+    size_t n = strlen(hex) / 2;
+    if (strncmp(spec, "cookie=", 7) != 0 || strlen(hex) % 2 || n < 8 || n > 40)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned v;
+        if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+            return 0;
+        out[4 + i] = (uint8_t)v;
+    }
+    put16(out, 10);
+    put16(out + 2, (unsigned)n);
+    return 4 + n;
+}
+
+/* The one EDNS option a query line may name: "ecs=…" or "cookie=…". */
+static size_t put_option(uint8_t *out, const char *spec)
+{
+    return strncmp(spec, "cookie=", 7) == 0 ? put_cookie(out, spec) : put_ecs(out, spec);
+}
+
+/* Encodes one query with an OPT RR (and the option if given); returns its length or 0. */
 static size_t encode_query(uint8_t *out, const char *name, int type, const char *ecs)
 {
     memset(out, 0, 12);
@@ -188,7 +213,7 @@ static size_t encode_query(uint8_t *out, const char *name, int type, const char 
     memset(opt, 0, 11);
     put16(opt + 1, 41); /* OPT, owner is the root */
     put16(opt + 3, EDNS_SIZE);
-    size_t olen = ecs ? put_ecs(opt + 11, ecs) : 0;
+    size_t olen = ecs ? put_option(opt + 11, ecs) : 0;
     if (ecs && !olen)
         return 0;
     put16(opt + 9, (unsigned)olen);
@@ -214,7 +239,8 @@ static bool qset_reserve(struct qset *qs, size_t more)
     return true;
 }
 
-/* Parses "name TYPE [ecs=ADDR/PREFIX]"; blank lines and # comments are skipped. */
+/* Parses "name TYPE [ecs=ADDR/PREFIX | cookie=HEX]"; blank lines and # comments are
+ * skipped. */
 static int qset_add_line(struct qset *qs, char *line, const char *path, size_t lineno)
 {
     char *save, *name = strtok_r(line, " \t\r\n", &save);
@@ -224,7 +250,8 @@ static int qset_add_line(struct qset *qs, char *line, const char *path, size_t l
     char *ecs = strtok_r(NULL, " \t\r\n", &save);
     int code = type ? type_code(type) : -1;
     if (code < 0 || strtok_r(NULL, " \t\r\n", &save)) {
-        fprintf(stderr, "%s:%zu: expected 'name TYPE [ecs=ADDR/PREFIX]'\n", path, lineno);
+        fprintf(stderr, "%s:%zu: expected 'name TYPE [ecs=ADDR/PREFIX | cookie=HEX]'\n", path,
+                lineno);
         return -1;
     }
     if (qs->n >= MAX_QUERIES || !qset_reserve(qs, WIRE_MAX)) {
@@ -233,7 +260,7 @@ static int qset_add_line(struct qset *qs, char *line, const char *path, size_t l
     }
     size_t len = encode_query(qs->wire + qs->len, name, code, ecs);
     if (!len) {
-        fprintf(stderr, "%s:%zu: bad name or ECS option '%s'\n", path, lineno, ecs ? ecs : name);
+        fprintf(stderr, "%s:%zu: bad name or option '%s'\n", path, lineno, ecs ? ecs : name);
         return -1;
     }
     qs->off[qs->n++] = (uint32_t)qs->len;

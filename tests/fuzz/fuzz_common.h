@@ -403,6 +403,8 @@ static F_UNUSED struct view *fuzz_world(void)
     if (!(f = fopen(conf, "w")))
         abort();
     fprintf(f, "server:\n  listen: [\"127.0.0.1:5353\"]\n  udp_payload: 1232\n");
+    /* A long NSID, so that a 512-byte answer cannot always hold it; CHAOS names answered. */
+    fprintf(f, "  nsid: \"%0200d\"\n  identity: fuzz.example\n  version: fuzz\n", 0);
     fprintf(f, "geoip:\n");
     if (mmdb)
         fprintf(f, "  databases: [\"%s/city.mmdb\", \"%s/flat.mmdb\"]\n", mmdb, mmdb);

@@ -131,6 +131,16 @@ SEEDS = {
     "truncated_question": (0, query("www" + C)[:20]),
     "max_name": (0, query(".".join(["a" * 63] * 3 + ["b" * 49]) + C.rstrip("."))),
     "label_127": (TCP, query(".".join("x" * 100) + C)),
+    # NSID, CHAOS identity, cookies and keepalive (zones/edns.c, zones/chaos.c)
+    "id_server_ch": (0, query("id.server.", TXT, qclass=3, edns=opt())),
+    "hostname_bind_any": (0, query("hostname.bind.", ANY, qclass=3)),
+    "nsid_512": (src(V4, 1), query("www" + C, edns=opt(udp=512, options=struct.pack("!HH", 3, 0)))),
+    "cookie_client": (src(V4, 2), query("www" + C, edns=opt(options=struct.pack("!HH", 10, 8) + b"\2" * 8))),
+    "cookie_server": (src(V6, 1), query("www" + C, edns=opt(options=struct.pack("!HH", 10, 24) + b"\2" * 8 +
+                                                        b"\1\0\0\0" + b"\3" * 12))),
+    "cookie_bad_len": (0, query("www" + C, edns=opt(options=struct.pack("!HH", 10, 12) + b"\2" * 12))),
+    "keepalive_tcp": (TCP | src(V4, 0), query("www" + C, edns=opt(options=struct.pack("!HH", 11, 0)))),
+    "keepalive_udp": (0, query("www" + C, edns=opt(options=struct.pack("!HH", 11, 2) + b"\0\144"))),
 }
 
 

@@ -117,7 +117,7 @@ static ldns_pkt *ask_raw(const uint8_t *wire, size_t len, bool tcp, size_t *outl
 {
     static uint8_t out[ANSWER_TCP_MAX];
     struct answer_info info;
-    struct answer_client client = {NULL, tcp, NULL, NULL};
+    struct answer_client client = {.tcp = tcp};
     *outlen = answer_query(&env, wire, len, out, &client, &info);
     if (*outlen == 0)
         return NULL;
@@ -710,6 +710,156 @@ START_TEST(cd_cleared)
 }
 END_TEST
 
+/* The options of the response's OPT record, raw; NULL without one. */
+static const uint8_t *opt_data(const ldns_pkt *r, size_t *len)
+{
+    const ldns_rdf *d = ldns_pkt_edns_data(r);
+    *len = d ? ldns_rdf_size(d) : 0;
+    return d ? ldns_rdf_data(d) : NULL;
+}
+
+/* Whether the options hold one with this code. */
+static bool has_option(const uint8_t *o, size_t len, uint16_t code)
+{
+    for (size_t at = 0; o && at + 4 <= len; at += 4u + (size_t)(o[at + 2] << 8 | o[at + 3]))
+        if ((o[at] << 8 | o[at + 1]) == code)
+            return true;
+    return false;
+}
+
+/* RFC 5001: NSID goes back when asked; a long one gives way rather than push the OPT
+ * record past the client's payload size. */
+START_TEST(nsid_when_asked_and_when_it_fits)
+{
+    static uint8_t nsid[255];
+    memset(nsid, 'n', sizeof(nsid));
+    env.nsid = nsid;
+    env.nsid_len = 8;
+    static const uint8_t ask_nsid[] = {0, 3, 0, 0};
+    struct ask a = {.edns = true, .options = ask_nsid, .optlen = sizeof(ask_nsid)};
+    ldns_pkt *r = ask_with("www.example.com.", LDNS_RR_TYPE_A, &a);
+    size_t len;
+    const uint8_t *o = opt_data(r, &len);
+    ck_assert_uint_eq(len, 12);
+    ck_assert_mem_eq(o, "\0\3\0\10nnnnnnnn", 12);
+    ldns_pkt_free(r);
+    r = ask("www.example.com.", LDNS_RR_TYPE_A); /* not asked: not sent */
+    opt_data(r, &len);
+    ck_assert_uint_eq(len, 0);
+    ldns_pkt_free(r);
+    env.nsid_len = 255;
+    a.udp = 512;
+    char name[256] = "";
+    for (int i = 0; i < 3; i++)
+        strcat(name, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.");
+    strcat(name, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.example.com."); /* 233 bytes of name */
+    uint8_t *wire;
+    ldns_pkt *q = NULL;
+    ck_assert_int_eq(ldns_pkt_query_new_frm_str(&q, name, LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, 0),
+                     LDNS_STATUS_OK);
+    ldns_pkt_set_edns_udp_size(q, 512);
+    ldns_pkt_set_edns_data(q, ldns_rdf_new_frm_data(LDNS_RDF_TYPE_UNKNOWN, 4, ask_nsid));
+    size_t qlen, rlen;
+    ck_assert_int_eq(ldns_pkt2wire(&wire, q, &qlen), LDNS_STATUS_OK);
+    ldns_pkt_free(q);
+    r = ask_raw(wire, qlen, false, &rlen);
+    free(wire);
+    ck_assert_uint_le(rlen, 512);
+    o = opt_data(r, &len);
+    ck_assert(!has_option(o, len, 3));
+    ck_assert_int_eq(ldns_pkt_get_rcode(r), LDNS_RCODE_NXDOMAIN);
+    ldns_pkt_free(r);
+    env.nsid = NULL;
+    env.nsid_len = 0;
+}
+END_TEST
+
+/* RFC 4892: CHAOS TXT for the configured names, REFUSED for the rest. */
+START_TEST(chaos_identity)
+{
+    env.identity = "ns1.example";
+    ldns_pkt *q = NULL;
+    ck_assert_int_eq(
+        ldns_pkt_query_new_frm_str(&q, "ID.Server.", LDNS_RR_TYPE_TXT, LDNS_RR_CLASS_CH, 0),
+        LDNS_STATUS_OK);
+    uint8_t *wire;
+    size_t qlen, rlen;
+    ck_assert_int_eq(ldns_pkt2wire(&wire, q, &qlen), LDNS_STATUS_OK);
+    ldns_pkt_free(q);
+    ldns_pkt *r = ask_raw(wire, qlen, false, &rlen);
+    ck_assert_int_eq(ldns_pkt_get_rcode(r), LDNS_RCODE_NOERROR);
+    ck_assert_str_eq(section(r, LDNS_SECTION_ANSWER), "ID.Server. 0 TXT \"ns1.example\"");
+    ck_assert_int_eq(ldns_rr_get_class(ldns_rr_list_rr(ldns_pkt_answer(r), 0)), LDNS_RR_CLASS_CH);
+    ck_assert(!ldns_pkt_aa(r));
+    ldns_pkt_free(r);
+    env.identity = NULL;
+    r = ask_raw(wire, qlen, false, &rlen);
+    ck_assert_int_eq(ldns_pkt_get_rcode(r), LDNS_RCODE_REFUSED);
+    ldns_pkt_free(r);
+    free(wire);
+}
+END_TEST
+
+/* RFC 7873: with cookies on, a client cookie gets a server cookie back, even in an error
+ * answer such as BADVERS; a malformed option is FORMERR.  With them off the option is
+ * ignored, as by a server that does not know it. */
+START_TEST(cookies_on_and_off)
+{
+    static const uint8_t client[] = {0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8};
+    static const uint8_t seven[] = {0, 10, 0, 7, 1, 2, 3, 4, 5, 6, 7};
+    struct cookie_secrets secrets = {.n = 1};
+    env.cookies = &secrets;
+    struct ask a = {.edns = true, .options = client, .optlen = sizeof(client)};
+    ldns_pkt *r = ask_with("www.example.com.", LDNS_RR_TYPE_A, &a);
+    size_t len;
+    const uint8_t *o = opt_data(r, &len);
+    ck_assert_uint_eq(len, 28);
+    ck_assert_mem_eq(o, "\0\12\0\30\1\2\3\4\5\6\7\10\1\0\0\0", 16);
+    ck_assert_uint_eq(ldns_rr_list_rr_count(ldns_pkt_answer(r)), 2);
+    ldns_pkt_free(r);
+    a.version = 1;
+    r = ask_with("www.example.com.", LDNS_RR_TYPE_A, &a);
+    ck_assert_int_eq(ldns_pkt_get_rcode(r) | ldns_pkt_edns_extended_rcode(r) << 4, 16);
+    o = opt_data(r, &len);
+    ck_assert(has_option(o, len, 10));
+    ldns_pkt_free(r);
+    struct ask bad = {.edns = true, .options = seven, .optlen = sizeof(seven)};
+    r = ask_with("www.example.com.", LDNS_RR_TYPE_A, &bad);
+    ck_assert_int_eq(ldns_pkt_get_rcode(r), LDNS_RCODE_FORMERR);
+    ldns_pkt_free(r);
+    env.cookies = NULL;
+    r = ask_with("www.example.com.", LDNS_RR_TYPE_A, &bad);
+    ck_assert_int_eq(ldns_pkt_get_rcode(r), LDNS_RCODE_NOERROR);
+    o = opt_data(r, &len);
+    ck_assert(!has_option(o, len, 10));
+    ldns_pkt_free(r);
+}
+END_TEST
+
+/* RFC 7828: the idle timeout over TCP; FORMERR over UDP or with a value. */
+START_TEST(tcp_keepalive)
+{
+    static const uint8_t empty[] = {0, 11, 0, 0}, valued[] = {0, 11, 0, 2, 0, 50};
+    env.tcp_keepalive = 100;
+    struct ask a = {.edns = true, .tcp = true, .options = empty, .optlen = sizeof(empty)};
+    ldns_pkt *r = ask_with("www.example.com.", LDNS_RR_TYPE_A, &a);
+    size_t len;
+    const uint8_t *o = opt_data(r, &len);
+    ck_assert_uint_eq(len, 6);
+    ck_assert_mem_eq(o, "\0\13\0\2\0\144", 6);
+    ldns_pkt_free(r);
+    a.tcp = false;
+    r = ask_with("www.example.com.", LDNS_RR_TYPE_A, &a);
+    ck_assert_int_eq(ldns_pkt_get_rcode(r), LDNS_RCODE_FORMERR);
+    ldns_pkt_free(r);
+    struct ask v = {.edns = true, .tcp = true, .options = valued, .optlen = sizeof(valued)};
+    r = ask_with("www.example.com.", LDNS_RR_TYPE_A, &v);
+    ck_assert_int_eq(ldns_pkt_get_rcode(r), LDNS_RCODE_FORMERR);
+    ldns_pkt_free(r);
+    env.tcp_keepalive = 0;
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("answer");
@@ -743,6 +893,10 @@ static Suite *suite(void)
     tcase_add_test(tc, aa_kept_when_cname_leads_into_referral);
     tcase_add_test(tc, rdata_names_keep_zone_case);
     tcase_add_test(tc, cd_cleared);
+    tcase_add_test(tc, nsid_when_asked_and_when_it_fits);
+    tcase_add_test(tc, chaos_identity);
+    tcase_add_test(tc, cookies_on_and_off);
+    tcase_add_test(tc, tcp_keepalive);
     suite_add_tcase(s, tc);
     return s;
 }

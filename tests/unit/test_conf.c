@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Two regions every test may name; what a test appends starts on line 4. */
@@ -370,7 +371,8 @@ START_TEST(unknown_keys_list_the_accepted_ones)
                "one of: listen, workers, udp_payload,",
                ":3:1: error: unknown key \"zonez\" in the top level; did you mean \"zones\"?");
     ck_assert_ptr_nonnull(strstr(d.text, " metrics, "));
-    ck_assert_ptr_nonnull(strstr(d.text, " query_log\n"));
+    ck_assert_ptr_nonnull(strstr(d.text, " query_log, nsid, identity, version, cookies, "
+                                         "cookie_secret_file\n"));
 }
 END_TEST
 
@@ -553,6 +555,60 @@ START_TEST(booleans)
     }
     FAILS_WITH("geoip:\n  ecs: maybe\n", ":2:8: error: \"ecs\" must be true or false, e.g. ecs: "
                                          "false");
+}
+END_TEST
+
+/* ---- identity and cookies ---- */
+
+START_TEST(nsid_identity_version)
+{
+    struct config *c = load_ok("server:\n  nsid: ns1.fra\n  identity: ns1.example.net\n");
+    ck_assert_uint_eq(c->server.nsid_len, 7);
+    ck_assert_mem_eq(c->server.nsid, "ns1.fra", 7);
+    ck_assert_str_eq(c->server.identity, "ns1.example.net");
+    ck_assert_ptr_null(c->server.version);
+    ck_assert(c->server.cookies);
+    ck_assert_uint_eq(c->server.cookie_secrets.n, 1); /* the process's own */
+    conf_free(c);
+    c = load_ok("server:\n  nsid: \"hex:00ff10\"\n");
+    ck_assert_uint_eq(c->server.nsid_len, 3);
+    ck_assert_mem_eq(c->server.nsid, "\x00\xff\x10", 3);
+    conf_free(c);
+    FAILS_WITH("server:\n  nsid: \"hex:0g\"\n", ":2:9: error: \"nsid\": \"hex:0g\" is not hex");
+    FAILS_WITH("server:\n  nsid: \"hex:abc\"\n", ":2:9: error: \"nsid\" must be 1 to 255 bytes");
+}
+END_TEST
+
+/* Writes a secret file with mode; its path in path. */
+static void secret_file(char *path, const char *text, mode_t mode)
+{
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    write_file(path, text);
+    ck_assert_int_eq(chmod(path, mode), 0);
+}
+
+START_TEST(cookie_secret_file)
+{
+    char path[] = "/tmp/meridian-secret-XXXXXX", yaml[128];
+    secret_file(path, "e5e973e5a6b2a43f48e7dc849e37bfcf\n 000102030405060708090A0B0C0D0E0F \n",
+                0640);
+    snprintf(yaml, sizeof(yaml), "server:\n  cookie_secret_file: %s\n", path);
+    struct config *c = load_ok(yaml);
+    ck_assert_uint_eq(c->server.cookie_secrets.n, 2);
+    ck_assert_mem_eq(c->server.cookie_secrets.key[0], "\xe5\xe9\x73", 3);
+    ck_assert_mem_eq(c->server.cookie_secrets.key[1] + 13, "\x0d\x0e\x0f", 3);
+    conf_free(c);
+    ck_assert_int_eq(chmod(path, 0644), 0);
+    FAILS_WITH(yaml, "the cookie secret file is readable or writable by others (mode 0644)");
+    write_file(path, "e5e973e5a6b2a43f48e7dc849e37bf\n");
+    ck_assert_int_eq(chmod(path, 0600), 0);
+    FAILS_WITH(yaml, ":1: error: a cookie secret is 16 bytes written as 32 hex digits");
+    write_file(path, "\n\n");
+    FAILS_WITH(yaml, "the file holds no secret");
+    unlink(path);
+    FAILS_WITH(yaml, ":2:23: error: server.cookie_secret_file: cannot read");
 }
 END_TEST
 
@@ -985,7 +1041,7 @@ static Suite *conf_suite(void)
         {"server",
          {listen_forms, listen_single_string, listen_errors, workers_and_limits,
           control_socket_path_length, integer_overflow, missing_value, durations, duration_errors,
-          booleans}},
+          booleans, nsid_identity_version, cookie_secret_file}},
         {"paths",
          {relative_paths_follow_the_config, relative_config_path_is_made_absolute, zone_names,
           zone_errors}},
