@@ -316,6 +316,8 @@ static void cname_conflict(struct zone_builder *b, const char *nm, struct brec *
         if (!type_ok_beside_cname(r[i]->type) && (!other || r[i]->line > other->line))
             other = r[i];
     }
+    if (!cname || !other)
+        return; /* the caller saw both */
     const ldns_rr_descriptor *desc = ldns_rr_descript(other->type);
     char type[16];
     if (desc && desc->_name)
