@@ -1,0 +1,658 @@
+/* fleet.c — the node's life in the fleet: the sync cycle on the event loop (lease, own
+ * health views, a read of the whole prefix every SYNC_MS), applying the shared weights and
+ * drains, the control commands' compare-and-swap, and etcd's absences.
+ * SPDX-License-Identifier: MIT */
+#include "config.h"
+#include "server/fleet/fleet.h"
+#include "geoip/state.h"
+#include "lib/log.h"
+#include "server/fleet/etcd.h"
+#include "server/fleet/fleethealth.h"
+#include "server/fleet/fleetstate.h"
+#include "server/probe.h"
+#include "server/statefile.h"
+#include "server/view.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A read of the prefix this often applies a change within the 1 s the fleet promises,
+ * with room for a loaded machine; a fleet's prefix is a few KiB. */
+#define SYNC_MS      100
+#define BACKOFF_MAX  5000 /* retries while etcd is away: 200 ms doubling up to this */
+#define LEASE_TTL_S  5    /* a dead node's views vanish this long after its last keepalive */
+#define KEEPALIVE_MS 1000
+#define CAS_TRIES    8 /* compare-and-swap attempts before a command gives up */
+#define SEEN_MAX     256
+
+enum step { STEP_NONE, STEP_GRANT, STEP_PUBLISH, STEP_KEEPALIVE, STEP_RANGE };
+
+static struct {
+    struct etcd *etcd;
+    char *node, *prefix;
+    char *state_path; /* server.state at start, or NULL */
+    enum fleet_quorum quorum;
+    unsigned quorum_count;
+    unsigned hold_ms; /* the slowest check's detection bound: isolation must outlast it */
+    struct event_base *base;
+    struct event *timer;
+    fleet_change_fn on_change;
+    enum step busy;   /* the request in flight */
+    bool connected;   /* the last request succeeded */
+    bool away_logged; /* "etcd unreachable" said once per absence */
+    bool republish;   /* this node's views must be written again */
+    unsigned backoff_ms;
+    size_t misses;           /* requests failed in a row: etcd is away once every endpoint failed */
+    long long lease;         /* 0: none yet, or lost */
+    int64_t keepalive_ms;    /* when the lease was last renewed */
+    long long revision;      /* of the last snapshot applied */
+    long long min_revision;  /* a command committed this: older snapshots are stale */
+    uint64_t seen[SEEN_MAX]; /* malformed key@revision already logged */
+    size_t nseen;
+    uint64_t syncs, failures; /* for metrics */
+} f;
+
+bool fleet_active(void)
+{
+    return f.etcd != NULL;
+}
+
+/* ---- requests ---- */
+
+static json_object *b64str(const char *s)
+{
+    return etcd_b64(s, strlen(s));
+}
+
+/* The range of every key under the prefix: [prefix, prefix with its last byte + 1). */
+static json_object *range_request(void)
+{
+    json_object *r = json_object_new_object();
+    char end[256];
+    snprintf(end, sizeof(end), "%s", f.prefix);
+    end[strlen(end) - 1]++;
+    json_object_object_add(r, "key", b64str(f.prefix));
+    json_object_object_add(r, "range_end", b64str(end));
+    return r;
+}
+
+/* ---- applying a snapshot ---- */
+
+static uint64_t hash_seen(const char *key, long long rev)
+{
+    uint64_t x = 1469598103934665603ull ^ (uint64_t)rev;
+    for (; *key; key++)
+        x = (x ^ (unsigned char)*key) * 1099511628211ull;
+    return x;
+}
+
+/* A malformed key is logged once per version of it, not on every read. */
+static void malformed(const char *key, long long rev, const char *why)
+{
+    uint64_t x = hash_seen(key, rev);
+    for (size_t i = 0; i < f.nseen; i++)
+        if (f.seen[i] == x)
+            return;
+    if (f.nseen == SEEN_MAX)
+        f.nseen = 0;
+    f.seen[f.nseen++] = x;
+    log_warn("fleet: ignoring %s%s (revision %lld): %s", f.prefix, key, rev, why);
+}
+
+/* Parses one kv of a range reply into e; false when it is not one to use.  A weight or
+ * drain whose value is malformed is kept with *bad set: its last good value stays. */
+static bool parse_kv(json_object *kv, struct fleetstate_entry *e, bool *bad)
+{
+    char key[1100], value[64], why[200];
+    json_object *k = NULL, *v = NULL;
+    json_object_object_get_ex(kv, "key", &k);
+    json_object_object_get_ex(kv, "value", &v);
+    long long rev = etcd_int(kv, "mod_revision", 0);
+    size_t plen = strlen(f.prefix);
+    if (etcd_unb64(k, key, sizeof(key)) < (long)plen || strncmp(key, f.prefix, plen))
+        return false;
+    long vlen = v ? etcd_unb64(v, value, sizeof(value)) : 0;
+    if (!v)
+        value[0] = '\0';
+    if (vlen < 0 || (size_t)vlen != strlen(value)) {
+        malformed(key + plen, rev, "the value is not short text");
+        return false;
+    }
+    int rc = fleetstate_parse(key + plen, value, e, why, sizeof(why));
+    if (rc < 0)
+        malformed(key + plen, rev, why);
+    *bad = rc == -2 && (e->kind == FS_WEIGHT || e->kind == FS_DRAIN);
+    return rc == 0 || *bad;
+}
+
+/* The entries wanted by the snapshot, for clearing what it no longer holds.  bad[i]: entry
+ * i has a malformed value, so whatever this node has for it stays. */
+struct wanted {
+    const struct fleetstate_entry *e;
+    const bool *bad;
+    size_t n;
+    bool changed;
+};
+
+static bool wants(const struct wanted *w, enum fleetstate_kind kind, const char *service,
+                  const char *region)
+{
+    for (size_t i = 0; i < w->n; i++)
+        if (w->e[i].kind == kind && !strcmp(w->e[i].region, region) &&
+            !strcmp(w->e[i].service, service ? service : "") &&
+            (kind != FS_DRAIN || w->e[i].on || w->bad[i]))
+            return true;
+    return false;
+}
+
+static void clear_unwanted(void *ctx, const char *service, const char *region, bool drained,
+                           int64_t weight)
+{
+    struct wanted *w = ctx;
+    if (!service) {
+        struct region_state *rs = state_region_find(region);
+        if (drained && rs && !wants(w, FS_DRAIN, NULL, region)) {
+            atomic_store(&rs->drained, false);
+            w->changed = true;
+        }
+        return;
+    }
+    struct svc_region_state *st = state_svc_region_find(service, region);
+    if (st && drained && !wants(w, FS_DRAIN, service, region)) {
+        atomic_store(&st->drained, false);
+        w->changed = true;
+    }
+    if (st && weight >= 0 && !wants(w, FS_WEIGHT, service, region)) {
+        atomic_store(&st->weight, -1);
+        w->changed = true;
+    }
+}
+
+/* Sets one entry; true when it changed anything. */
+static bool apply_one(const struct fleetstate_entry *e)
+{
+    if (e->kind == FS_DRAIN && !e->service[0]) {
+        struct region_state *rs = state_region(e->region);
+        return rs && atomic_exchange(&rs->drained, e->on) != e->on;
+    }
+    struct svc_region_state *st = state_svc_region(e->service, e->region);
+    if (!st)
+        return false;
+    if (e->kind == FS_DRAIN)
+        return atomic_exchange(&st->drained, e->on) != e->on;
+    return atomic_exchange(&st->weight, (int64_t)e->weight) != e->weight;
+}
+
+static void save_state(const char *why)
+{
+    /* Before the first view is published, the config fleet_init was given decides. */
+    const struct view *v = view_current();
+    const char *path = v ? v->conf->server.state : f.state_path;
+    struct diag d;
+    if (!path)
+        return;
+    diag_init(&d);
+    if (statefile_save(path, &d) < 0)
+        log_err("fleet: %s, but the state file keeps its old copy: %s", why,
+                d.text ? d.text : "cannot write it");
+    diag_free(&d);
+}
+
+/* Weights and drains become exactly what the snapshot says: entries are set one by one,
+ * never cleared first, so no query sees a moment with none. */
+static void apply_state(const struct fleetstate_entry *e, const bool *bad, size_t n)
+{
+    struct wanted w = {e, bad, n, false};
+    for (size_t i = 0; i < n; i++)
+        if (!bad[i] && (e[i].kind == FS_WEIGHT || e[i].kind == FS_DRAIN))
+            w.changed |= apply_one(&e[i]);
+    if (state_each_admin(clear_unwanted, &w) < 0)
+        log_err("fleet: out of memory while applying the shared state");
+    if (w.changed) {
+        log_info("fleet: applied the shared weights and drains of etcd revision %lld", f.revision);
+        save_state("the shared state changed");
+    }
+}
+
+static void decide(void)
+{
+    if (fleethealth_decide(f.node, f.quorum, f.quorum_count, f.hold_ms) && f.on_change)
+        f.on_change();
+}
+
+/* A range reply: every key under the prefix at one revision. */
+static int take_snapshot(json_object *reply)
+{
+    json_object *header, *kvs = NULL;
+    long long rev =
+        json_object_object_get_ex(reply, "header", &header) ? etcd_int(header, "revision", 0) : 0;
+    if (rev < f.min_revision)
+        return 0; /* read before a commit of ours: the next read has it */
+    json_object_object_get_ex(reply, "kvs", &kvs);
+    size_t n = json_object_is_type(kvs, json_type_array) ? json_object_array_length(kvs) : 0;
+    struct fleetstate_entry *e = malloc((n ? n : 1) * sizeof(*e));
+    bool *bad = malloc((n ? n : 1) * sizeof(*bad));
+    if (!e || !bad) {
+        free(e);
+        free(bad);
+        return -1;
+    }
+    size_t used = 0;
+    for (size_t i = 0; i < n; i++)
+        used += parse_kv(json_object_array_get_idx(kvs, i), &e[used], &bad[used]);
+    if (rev != f.revision) {
+        f.revision = rev;
+        apply_state(e, bad, used);
+    }
+    fleethealth_take(e, used);
+    free(e);
+    free(bad);
+    decide();
+    return 0;
+}
+
+/* ---- the sync cycle ---- */
+
+static void arm(unsigned ms)
+{
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    evtimer_add(f.timer, &tv);
+}
+
+static void went_away(const char *err)
+{
+    bool was = f.connected;
+    f.failures++;
+    f.backoff_ms = f.backoff_ms ? f.backoff_ms * 2 : SYNC_MS * 2;
+    if (f.backoff_ms > BACKOFF_MAX)
+        f.backoff_ms = BACKOFF_MAX;
+    if (f.connected || !f.away_logged) {
+        log_err("fleet: etcd is unreachable (%s): serving the last shared state and this "
+                "node's own probes; retrying",
+                err);
+        f.away_logged = true;
+    }
+    f.connected = false;
+    f.lease = 0; /* it may lapse while we are away: a new one on return */
+    probe_set_external_verdict(false);
+    fleethealth_forget();
+    if (was && f.on_change)
+        f.on_change();
+}
+
+static void came_back(void)
+{
+    if (!f.connected && f.away_logged)
+        log_info("fleet: etcd is reachable again: resynchronising");
+    f.connected = true;
+    f.away_logged = false;
+    f.backoff_ms = 0;
+    probe_set_external_verdict(true);
+}
+
+static void on_reply(void *arg, json_object *reply, const char *err);
+
+static json_object *grant_request(void)
+{
+    json_object *r = json_object_new_object();
+    json_object_object_add(r, "TTL", json_object_new_int64(LEASE_TTL_S));
+    return r;
+}
+
+static json_object *publish_request(void)
+{
+    char key[512];
+    json_object *ops = fleethealth_puts(f.prefix, f.node, f.lease);
+    json_object *put = json_object_new_object(), *op = json_object_new_object();
+    fleetstate_node_key(key, sizeof(key), f.prefix, f.node);
+    json_object_object_add(put, "key", b64str(key));
+    json_object_object_add(put, "value", b64str("alive"));
+    json_object_object_add(put, "lease", json_object_new_int64(f.lease));
+    json_object_object_add(op, "request_put", put);
+    json_object_array_add(ops, op);
+    json_object *r = json_object_new_object();
+    json_object_object_add(r, "success", ops);
+    return r;
+}
+
+static json_object *keepalive_request(void)
+{
+    json_object *r = json_object_new_object();
+    json_object_object_add(r, "ID", json_object_new_int64(f.lease));
+    return r;
+}
+
+/* The next thing the cycle needs, and its request. */
+static enum step next_step(const char **path, json_object **body)
+{
+    if (!f.lease) {
+        *path = "/v3/lease/grant";
+        *body = grant_request();
+        return STEP_GRANT;
+    }
+    if (f.republish) {
+        *path = "/v3/kv/txn";
+        *body = publish_request();
+        return STEP_PUBLISH;
+    }
+    if (probe_now_ms() - f.keepalive_ms >= KEEPALIVE_MS) {
+        *path = "/v3/lease/keepalive";
+        *body = keepalive_request();
+        return STEP_KEEPALIVE;
+    }
+    *path = "/v3/kv/range";
+    *body = range_request();
+    return STEP_RANGE;
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    const char *path;
+    json_object *body;
+    if (f.busy)
+        return;
+    enum step s = next_step(&path, &body);
+    int rc = etcd_call_async(f.etcd, path, body, on_reply, NULL);
+    json_object_put(body);
+    if (rc < 0) {
+        went_away("cannot start a request");
+        arm(f.backoff_ms);
+        return;
+    }
+    f.busy = s;
+}
+
+/* keepalive answers {"result": {"ID", "TTL"}}; a TTL of 0 or none: the lease is gone. */
+static void took_keepalive(json_object *reply)
+{
+    json_object *result = reply;
+    json_object_object_get_ex(reply, "result", &result);
+    f.keepalive_ms = probe_now_ms();
+    if (etcd_int(result, "TTL", 0) <= 0)
+        f.lease = 0;
+}
+
+static void on_reply(void *arg, json_object *reply, const char *err)
+{
+    enum step s = f.busy;
+    f.busy = STEP_NONE;
+    if (!reply && ++f.misses < etcd_endpoints(f.etcd)) {
+        f.failures++;
+        arm(0); /* the next endpoint at once */
+        return;
+    }
+    if (!reply) {
+        f.misses = 0;
+        went_away(err);
+        arm(f.backoff_ms);
+        return;
+    }
+    f.misses = 0;
+    came_back();
+    f.syncs++;
+    if (s == STEP_GRANT) {
+        f.lease = etcd_int(reply, "ID", 0);
+        f.keepalive_ms = probe_now_ms();
+        f.republish = f.lease != 0;
+    } else if (s == STEP_PUBLISH) {
+        f.republish = false;
+    } else if (s == STEP_KEEPALIVE) {
+        took_keepalive(reply);
+    } else if (s == STEP_RANGE && take_snapshot(reply) < 0) {
+        log_err("fleet: out of memory while reading the shared state");
+    }
+    json_object_put(reply);
+    arm(s == STEP_RANGE ? SYNC_MS : 0);
+}
+
+/* ---- life ---- */
+
+int fleet_init(const struct config *c)
+{
+    char err[400];
+    const struct conf_fleet *fc = &c->fleet;
+    if (!fc->node)
+        return 0;
+    probe_set_source(fc->probe_source);
+    f.node = strdup(fc->node);
+    f.prefix = strdup(fc->prefix);
+    f.quorum = fc->quorum;
+    f.state_path = c->server.state ? strdup(c->server.state) : NULL;
+    for (size_t i = 0; i < c->nchecks; i++) {
+        const struct conf_check *ck = &c->checks[i];
+        unsigned bound = ck->interval_ms * ck->fall + ck->timeout_ms;
+        f.hold_ms = bound > f.hold_ms ? bound : f.hold_ms;
+    }
+    f.quorum_count = fc->quorum_count;
+    if (!f.node || !f.prefix || !(f.etcd = etcd_new(fc, err, sizeof(err)))) {
+        log_err("fleet: cannot start the etcd client: %s", f.node ? err : "out of memory");
+        return -1;
+    }
+    /* The first answer already obeys the fleet's drains and weights. */
+    json_object *req = range_request();
+    json_object *reply = etcd_call(f.etcd, "/v3/kv/range", req, err, sizeof(err));
+    json_object_put(req);
+    if (!reply) {
+        log_err("fleet: etcd is unreachable at start (%s): serving the state file's copy "
+                "until it answers",
+                err);
+        f.away_logged = true;
+        return 0;
+    }
+    f.connected = true;
+    if (take_snapshot(reply) < 0)
+        log_err("fleet: out of memory while reading the shared state");
+    json_object_put(reply);
+    log_info("fleet: node %s joined through etcd at revision %lld", f.node, f.revision);
+    return 0;
+}
+
+int fleet_start(struct event_base *base, fleet_change_fn on_change)
+{
+    if (!f.etcd)
+        return 0;
+    f.base = base;
+    f.on_change = on_change;
+    f.timer = evtimer_new(base, on_tick, NULL);
+    if (!f.timer)
+        return -1;
+    probe_set_external_verdict(f.connected);
+    arm(0);
+    return 0;
+}
+
+/* A node that stops cleanly leaves at once: its lease, node key and views go with it. */
+static void leave(void)
+{
+    char err[300];
+    if (!f.etcd || !f.connected || !f.lease)
+        return;
+    json_object *req = keepalive_request();
+    json_object_put(etcd_call(f.etcd, "/v3/lease/revoke", req, err, sizeof(err)));
+    json_object_put(req);
+}
+
+void fleet_shutdown(void)
+{
+    leave();
+    etcd_free(f.etcd);
+    if (f.timer)
+        event_free(f.timer);
+    free(f.node);
+    free(f.prefix);
+    free(f.state_path);
+    fleethealth_forget();
+    memset(&f, 0, sizeof(f));
+}
+
+void fleet_probe_changed(void)
+{
+    if (!f.etcd)
+        return;
+    f.republish = true;
+    if (f.connected && !f.busy)
+        arm(0);
+}
+
+/* ---- control commands ---- */
+
+/* The current mod_revision of key (0 when absent) and its value in was. */
+static int read_key(const char *key, long long *modrev, char *was, size_t size, char *err,
+                    size_t errsize)
+{
+    json_object *req = json_object_new_object(), *kvs, *v;
+    json_object_object_add(req, "key", b64str(key));
+    json_object *r = etcd_call(f.etcd, "/v3/kv/range", req, err, errsize);
+    json_object_put(req);
+    if (!r)
+        return -1;
+    *modrev = 0;
+    snprintf(was, size, "none");
+    if (json_object_object_get_ex(r, "kvs", &kvs) && json_object_array_length(kvs) > 0) {
+        json_object *kv = json_object_array_get_idx(kvs, 0);
+        *modrev = etcd_int(kv, "mod_revision", 0);
+        if (!json_object_object_get_ex(kv, "value", &v) || etcd_unb64(v, was, size) < 0)
+            snprintf(was, size, "?");
+    }
+    json_object_put(r);
+    return 0;
+}
+
+/* A txn that writes value to key (deletes it when value is NULL) only if the key is still
+ * at modrev.  1 when committed (*rev: its revision), 0 when the key moved, -1 on error. */
+static int swap_key(const char *key, long long modrev, const char *value, long long *rev, char *err,
+                    size_t errsize)
+{
+    json_object *req = json_object_new_object(), *cmp = json_object_new_object();
+    json_object *op = json_object_new_object(), *args = json_object_new_object();
+    json_object *cmps = json_object_new_array(), *ops = json_object_new_array(), *ok, *hd;
+    json_object_object_add(cmp, "key", b64str(key));
+    json_object_object_add(cmp, "result", json_object_new_string("EQUAL"));
+    json_object_object_add(cmp, "target", json_object_new_string("MOD"));
+    json_object_object_add(cmp, "mod_revision", json_object_new_int64(modrev));
+    json_object_array_add(cmps, cmp);
+    json_object_object_add(args, "key", b64str(key));
+    if (value)
+        json_object_object_add(args, "value", b64str(value));
+    json_object_object_add(op, value ? "request_put" : "request_delete_range", args);
+    json_object_array_add(ops, op);
+    json_object_object_add(req, "compare", cmps);
+    json_object_object_add(req, "success", ops);
+    json_object *r = etcd_call(f.etcd, "/v3/kv/txn", req, err, errsize);
+    json_object_put(req);
+    if (!r)
+        return -1;
+    /* proto3 JSON leaves out false: no "succeeded" means the compare failed. */
+    int rc = json_object_object_get_ex(r, "succeeded", &ok) && json_object_get_boolean(ok);
+    *rev = json_object_object_get_ex(r, "header", &hd) ? etcd_int(hd, "revision", 0) : 0;
+    json_object_put(r);
+    return rc;
+}
+
+/* Compare-and-swap until it commits: each try reads the key's revision and writes only if
+ * no one else wrote it in between, so no change is lost unseen.  0, or -1 with msg. */
+static int commit(const char *key, const char *value, long long *rev, char *was, size_t wsize,
+                  char *msg, size_t size)
+{
+    char err[400];
+    for (int i = 0; i < CAS_TRIES; i++) {
+        long long modrev;
+        int rc = read_key(key, &modrev, was, wsize, err, sizeof(err));
+        if (rc == 0)
+            rc = swap_key(key, modrev, value, rev, err, sizeof(err));
+        if (rc > 0) {
+            if (*rev > f.min_revision)
+                f.min_revision = *rev;
+            return 0;
+        }
+        if (rc < 0) {
+            snprintf(msg, size, "etcd did not commit the change, so nothing changed: %s", err);
+            return -1;
+        }
+    }
+    snprintf(msg, size,
+             "%s kept changing under this command (%d tries): nothing changed; "
+             "try again",
+             key, CAS_TRIES);
+    return -1;
+}
+
+int fleet_set_weight(const char *service, const char *region, long weight, char *msg, size_t size)
+{
+    char key[600], value[16], was[64];
+    long long rev;
+    fleetstate_weight_key(key, sizeof(key), f.prefix, service, region);
+    snprintf(value, sizeof(value), "%ld", weight);
+    if (commit(key, value, &rev, was, sizeof(was), msg, size) < 0)
+        return -1;
+    struct fleetstate_entry e = {.kind = FS_WEIGHT, .weight = weight};
+    snprintf(e.service, sizeof(e.service), "%s", service);
+    snprintf(e.region, sizeof(e.region), "%s", region);
+    apply_one(&e);
+    save_state("the change is committed");
+    snprintf(msg, size, "service %s region %s: weight %ld (fleet: etcd revision %lld, was %s)",
+             service, region, weight, rev, was);
+    return 0;
+}
+
+int fleet_set_drain(const char *region, const char *service, bool drain, char *msg, size_t size)
+{
+    char key[600], was[64];
+    long long rev;
+    fleetstate_drain_key(key, sizeof(key), f.prefix, region, service);
+    if (commit(key, drain ? "1" : NULL, &rev, was, sizeof(was), msg, size) < 0)
+        return -1;
+    struct fleetstate_entry e = {.kind = FS_DRAIN, .on = drain};
+    snprintf(e.service, sizeof(e.service), "%s", service ? service : "");
+    snprintf(e.region, sizeof(e.region), "%s", region);
+    apply_one(&e);
+    save_state("the change is committed");
+    snprintf(msg, size, "region %s %s%s%s (fleet: etcd revision %lld)", region,
+             drain ? "drained" : "undrained", service ? " for service " : "",
+             service ? service : "", rev);
+    return 0;
+}
+
+/* ---- status and metrics ---- */
+
+void fleet_status(struct strbuf *out, bool json)
+{
+    if (!f.etcd)
+        return;
+    if (json) {
+        sb_puts(out, ", \"fleet\": {\"node\": ");
+        sb_json_str(out, f.node);
+        sb_printf(out, ", \"connected\": %s, \"isolated\": %s, \"revision\": %lld",
+                  f.connected ? "true" : "false", fleethealth_isolated() ? "true" : "false",
+                  f.revision);
+        fleethealth_status(out, true);
+        sb_puts(out, "}");
+        return;
+    }
+    sb_printf(out, "fleet: node %s, etcd %s, revision %lld%s\n", f.node,
+              f.connected ? "connected" : "UNREACHABLE (own probes, last state)", f.revision,
+              fleethealth_isolated() ? ", ISOLATED (sees every address down alone)" : "");
+    fleethealth_status(out, false);
+}
+
+void fleet_metrics(struct strbuf *b)
+{
+    if (!f.etcd)
+        return;
+    sb_puts(b, "# HELP meridian_fleet_connected 1 while etcd answers this node.\n"
+               "# TYPE meridian_fleet_connected gauge\n");
+    sb_printf(b, "meridian_fleet_connected %d\n", f.connected);
+    sb_puts(b, "# HELP meridian_fleet_isolated 1 while this node alone sees every address "
+               "down.\n# TYPE meridian_fleet_isolated gauge\n");
+    sb_printf(b, "meridian_fleet_isolated %d\n", fleethealth_isolated());
+    sb_puts(b, "# HELP meridian_fleet_live_nodes Nodes alive in etcd (holding a lease).\n"
+               "# TYPE meridian_fleet_live_nodes gauge\n");
+    sb_printf(b, "meridian_fleet_live_nodes %zu\n", f.connected ? fleethealth_live() : 0);
+    sb_puts(b, "# HELP meridian_fleet_revision The etcd revision of the shared state applied.\n"
+               "# TYPE meridian_fleet_revision gauge\n");
+    sb_printf(b, "meridian_fleet_revision %lld\n", f.revision);
+    sb_puts(b, "# HELP meridian_fleet_sync_failures_total etcd requests that failed.\n"
+               "# TYPE meridian_fleet_sync_failures_total counter\n");
+    sb_printf(b, "meridian_fleet_sync_failures_total %lu\n", (unsigned long)f.failures);
+}
