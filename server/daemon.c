@@ -130,6 +130,7 @@ int daemon_reload(struct diag *d)
         return -1;
     }
     warn_unapplied(old->conf, v->conf);
+    fleet_check_reload(v->conf);
     view_publish(v);
     tcp_configure(v->conf);
     probe_sync(v->conf);

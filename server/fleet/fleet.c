@@ -31,7 +31,8 @@ enum step { STEP_NONE, STEP_GRANT, STEP_PUBLISH, STEP_KEEPALIVE, STEP_RANGE };
 static struct {
     struct etcd *etcd;
     char *node, *prefix;
-    char *state_path; /* server.state at start, or NULL */
+    char *state_path;    /* server.state at start, or NULL */
+    char settings[2048]; /* the fleet: section in use, as fleet_check_reload compares it */
     enum fleet_quorum quorum;
     unsigned quorum_count;
     unsigned hold_ms; /* the slowest check's detection bound: isolation must outlast it */
@@ -408,10 +409,33 @@ static void on_reply(void *arg, json_object *reply, const char *err)
 
 /* ---- life ---- */
 
+/* Every setting of a fleet: section in one string. */
+static void describe(const struct conf_fleet *fc, char *buf, size_t size)
+{
+    size_t n =
+        (size_t)snprintf(buf, size, "%s|%s|%s|%s|%s|%s|%s|%s|%u|%d|%u", fc->node ? fc->node : "",
+                         fc->prefix ? fc->prefix : "", fc->user ? fc->user : "",
+                         fc->password_file ? fc->password_file : "", fc->tls_ca ? fc->tls_ca : "",
+                         fc->tls_cert ? fc->tls_cert : "", fc->tls_key ? fc->tls_key : "",
+                         fc->probe_source ? fc->probe_source : "", fc->timeout_ms, (int)fc->quorum,
+                         fc->quorum_count);
+    for (size_t i = 0; i < fc->netcd && n < size; i++)
+        n += (size_t)snprintf(buf + n, size - n, "|%s", fc->etcd[i]);
+}
+
+void fleet_check_reload(const struct config *c)
+{
+    char now[sizeof(f.settings)];
+    describe(&c->fleet, now, sizeof(now));
+    if (strcmp(now, f.settings))
+        log_warn("fleet: changes to the fleet: section take effect on restart only");
+}
+
 int fleet_init(const struct config *c)
 {
     char err[400];
     const struct conf_fleet *fc = &c->fleet;
+    describe(fc, f.settings, sizeof(f.settings));
     if (!fc->node)
         return 0;
     probe_set_source(fc->probe_source);

@@ -28,6 +28,9 @@ int fleet_init(const struct config *c) F_WUNUSED;
 int fleet_start(struct event_base *base, fleet_change_fn on_change) F_WUNUSED;
 void fleet_shutdown(void);
 
+/* After a reload to c: warns when its fleet: section differs from the one in use. */
+void fleet_check_reload(const struct config *c);
+
 /* True when this node is part of a fleet. */
 bool fleet_active(void);
 

@@ -160,11 +160,20 @@ zones:
 EOF
 }
 
+# node_start NODE: as lib.sh's start_server, with a log file of the node's own for each
+# start (start_server numbers logs by the servers running, which repeats after a stop).
+STARTS=0
 node_start()
 {
-    start_server "$D/$1.yaml" "${NPORT[$1]}"
-    NPID[$1]=$SERVER_PID
-    NLOG[$1]=$SERVER_LOG
+    local n=$1
+    STARTS=$((STARTS + 1))
+    NLOG[$n]=$D/$n.$STARTS.log
+    "$MERIDIAND" -c "$D/$n.yaml" >"${NLOG[$n]}" 2>&1 &
+    NPID[$n]=$!
+    SERVER_PIDS+=("${NPID[$n]}")
+    if ! wait_for up_or_dead "${NPORT[$n]}" "${NPID[$n]}" || ! alive "${NPID[$n]}"; then
+        bail_out "node $n answers on 127.0.0.1:${NPORT[$n]}" "$(tail -n 20 "${NLOG[$n]}")"
+    fi
 }
 
 # ans NODE NAME: the A records NODE answers for NAME, one line, sorted.
@@ -340,6 +349,19 @@ views()
 check "node A publishes its view, and B's status shows it: A down, B and C up" \
     wait_for views B "A=down B=up C=up"
 check "h stays in every node's answers, A's included" all_answer web.example.com 127.0.0.43
+stop_server "${NPID[B]}"
+config B "  health_quorum: any"
+node_start B
+check "with health_quorum: any, node B pulls h on A's view alone" \
+    wait_for answers_is B web.example.com 127.0.0.42
+check "while node C, on a majority, keeps it" answers_is C web.example.com 127.0.0.43
+config B
+kill -HUP "${NPID[B]}"
+check "a reload that changes the fleet: section says it takes a restart" \
+    wait_for grep -q "fleet: section take effect on restart only" "${NLOG[B]}"
+stop_server "${NPID[B]}"
+node_start B
+check "back on a majority, node B answers h again" wait_for answers_is B web.example.com 127.0.0.43
 check "node A says it is isolated in status" wait_for eval '[ "$(sj A "s[\"fleet\"][\"isolated\"]")" = True ]'
 check_eq "and in its metrics" 1 "$(metric meridian_fleet_isolated)"
 check "and in its log" grep -q "this node is ISOLATED" "${NLOG[A]}"
@@ -399,6 +421,9 @@ check "the member rejoins" wait_long cluster_healthy
 
 declare -A BEFORE
 for n in "${NODES[@]}"; do BEFORE[$n]=$(grep -c "etcd is unreachable" "${NLOG[$n]}"); done
+failures=$(metric meridian_fleet_sync_failures_total)
+# All at once: members stopped one by one may serve a last request between them.
+kill -TERM "${ETCD_PIDS[@]}"
 for i in 0 1 2; do etcd_stop "$i"; done
 check "node A exports meridian_fleet_connected 0" wait_for eval '[ "$(metric meridian_fleet_connected)" = 0 ]'
 check "every node keeps answering the last state" all_answer api.example.com 127.0.0.42
@@ -412,7 +437,17 @@ said_once()
         [ "$(grep -c "$1" "${NLOG[$n]}")" = $((${BEFORE[$n]} + 1)) ] || return 1
     done
 }
-check "every node says so once in its log" wait_for said_once "etcd is unreachable"
+retried()
+{
+    [ "$(metric meridian_fleet_sync_failures_total)" -ge $((failures + 9)) ]
+}
+check "node A keeps retrying (three rounds of three endpoints)" wait_long retried
+if said_once "etcd is unreachable"; then
+    ok "every node says so once in its log"
+else
+    not_ok "every node says so once in its log"
+    for n in "${NODES[@]}"; do diag "node $n:" "$(grep "etcd is" "${NLOG[$n]}")"; done
+fi
 for i in 0 1 2; do etcd_start "$i"; done
 wait_long cluster_healthy || bail_out "the cluster comes back"
 ectl put /test/meridian/state/weight/api/a 1000000 >/dev/null
