@@ -363,7 +363,7 @@ stop_server "${NPID[B]}"
 node_start B
 check "back on a majority, node B answers h again" wait_for answers_is B web.example.com 127.0.0.43
 check "node A says it is isolated in status" wait_for eval '[ "$(sj A "s[\"fleet\"][\"isolated\"]")" = True ]'
-check_eq "and in its metrics" 1 "$(metric meridian_fleet_isolated)"
+check "and in its metrics" wait_for eval '[ "$(metric meridian_fleet_isolated)" = 1 ]'
 check "and in its log" grep -q "this node is ISOLATED" "${NLOG[A]}"
 kill -TERM "$BACKEND_PID"
 wait "$BACKEND_PID" 2>/dev/null
