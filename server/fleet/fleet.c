@@ -277,7 +277,7 @@ static void went_away(const char *err)
     f.connected = false;
     f.lease = 0; /* it may lapse while we are away: a new one on return */
     probe_set_external_verdict(false);
-    fleethealth_forget();
+    fleethealth_away();
     if (was && f.on_change)
         f.on_change();
 }

@@ -18,6 +18,13 @@ static struct {
     int64_t alone_since_ms; /* when this node began to see everything down alone, or 0 */
 } h;
 
+void fleethealth_away(void)
+{
+    if (h.isolated)
+        log_info("fleet: this node is no longer isolated: etcd is away, its own probes decide");
+    fleethealth_forget();
+}
+
 void fleethealth_forget(void)
 {
     free(h.nodes);

@@ -15,7 +15,10 @@
 
 /* Keeps the FS_NODE and FS_HEALTH entries of a snapshot (copied) as the fleet's view. */
 void fleethealth_take(const struct fleetstate_entry *e, size_t n);
-/* Forgets the fleet's view (etcd is away): the verdict is this node's own probes'. */
+/* Forgets the fleet's view (etcd is away): the verdict is this node's own probes', and a
+ * node that was isolated is no longer (it says so).  fleethealth_forget does it silently,
+ * at exit. */
+void fleethealth_away(void);
 void fleethealth_forget(void);
 
 /* Sets every probed address to the verdict: down when at least quorum of the live nodes
