@@ -33,6 +33,7 @@ struct call {
     char *body;
     struct strbuf reply;
     etcd_done_fn done;
+    etcd_msg_fn msg; /* a stream: each line of the reply goes here as it comes */
     void *arg;
     char errbuf[CURL_ERROR_SIZE];
 };
@@ -186,13 +187,35 @@ void etcd_free(struct etcd *e)
 
 /* ---- one transfer ---- */
 
+/* Hands each complete line of a stream to its function, keeping the rest for later. */
+static void take_lines(struct call *c)
+{
+    struct strbuf *b = &c->reply;
+    char *nl;
+    while (b->len && (nl = memchr(b->s, '\n', b->len))) {
+        *nl = '\0';
+        json_object *o = json_tokener_parse(b->s);
+        size_t used = (size_t)(nl + 1 - b->s);
+        memmove(b->s, nl + 1, b->len - used + 1);
+        b->len -= used;
+        if (o)
+            c->msg(c->arg, o);
+        json_object_put(o);
+    }
+}
+
 static size_t on_data(char *data, size_t size, size_t n, void *arg)
 {
-    struct strbuf *b = arg;
+    struct call *c = arg;
+    struct strbuf *b = &c->reply;
     if (b->len + size * n > REPLY_MAX)
         return 0;
     sb_add(b, data, size * n);
-    return b->failed ? 0 : size * n;
+    if (b->failed)
+        return 0;
+    if (c->msg)
+        take_lines(c);
+    return size * n;
 }
 
 /* An easy handle for POST url+path with body; the reply goes to c->reply. */
@@ -217,7 +240,7 @@ static CURL *easy_for(struct etcd *e, struct call *c, const char *url, const cha
     curl_easy_setopt(h, CURLOPT_PROXY, "");
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &c->reply);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, c);
     if (e->ca)
         curl_easy_setopt(h, CURLOPT_CAINFO, e->ca);
     if (e->cert) {
@@ -344,14 +367,19 @@ static void on_done(CURL *easy, CURLcode rc, void *arg)
     char err[400];
     unlink_call(c);
     json_object *r = call_result(c, rc, err, sizeof(err));
+    if (r && c->msg) { /* a stream that ended without an error still ended */
+        json_object_put(r);
+        r = NULL;
+        snprintf(err, sizeof(err), "the stream ended");
+    }
     if (!r) /* the next request starts from the next endpoint */
         c->e->cur = (c->e->cur + 1) % c->e->nurls;
     c->done(c->arg, r, err);
     call_free(c);
 }
 
-int etcd_call_async(struct etcd *e, const char *path, json_object *body, etcd_done_fn done,
-                    void *arg)
+static int start(struct etcd *e, const char *path, json_object *body, etcd_done_fn done,
+                 etcd_msg_fn msg, void *arg)
 {
     char err[300];
     /* Tokens are fetched blocking: once per connection, well within the timeout. */
@@ -361,13 +389,48 @@ int etcd_call_async(struct etcd *e, const char *path, json_object *body, etcd_do
     if (!c)
         return -1;
     c->done = done;
+    c->msg = msg;
     c->arg = arg;
-    if (!(c->easy = easy_for(e, c, e->urls[e->cur], path)) ||
-        curlev_start(c->easy, on_done, c) < 0) {
+    if (!(c->easy = easy_for(e, c, e->urls[e->cur], path))) {
+        call_free(c);
+        return -1;
+    }
+    if (msg) { /* a stream lasts as long as the connection */
+        curl_easy_setopt(c->easy, CURLOPT_TIMEOUT_MS, 0L);
+        curl_easy_setopt(c->easy, CURLOPT_CONNECTTIMEOUT_MS, e->timeout_ms);
+        curl_easy_setopt(c->easy, CURLOPT_TCP_KEEPALIVE, 1L);
+    }
+    if (curlev_start(c->easy, on_done, c) < 0) {
         call_free(c);
         return -1;
     }
     c->next = e->calls;
     e->calls = c;
     return 0;
+}
+
+void etcd_cancel_streams(struct etcd *e)
+{
+    for (struct call **p = &e->calls; *p;) {
+        struct call *c = *p;
+        if (!c->msg) {
+            p = &c->next;
+            continue;
+        }
+        *p = c->next;
+        curlev_cancel(c->easy);
+        call_free(c);
+    }
+}
+
+int etcd_call_async(struct etcd *e, const char *path, json_object *body, etcd_done_fn done,
+                    void *arg)
+{
+    return start(e, path, body, done, NULL, arg);
+}
+
+int etcd_stream(struct etcd *e, const char *path, json_object *body, etcd_msg_fn msg,
+                etcd_done_fn done, void *arg)
+{
+    return start(e, path, body, done, msg, arg);
 }

@@ -33,6 +33,17 @@ typedef void (*etcd_done_fn)(void *arg, json_object *reply, const char *err);
 int etcd_call_async(struct etcd *e, const char *path, json_object *body, etcd_done_fn done,
                     void *arg) F_WUNUSED;
 
+/* A request whose reply is a stream of JSON messages, one per line (the gateway's
+ * /v3/watch): msg gets each as it comes (and must not put it); done follows with NULL and
+ * the reason when the stream ends.  No timeout but the connection's.  -1 when it cannot
+ * start. */
+typedef void (*etcd_msg_fn)(void *arg, json_object *msg);
+int etcd_stream(struct etcd *e, const char *path, json_object *body, etcd_msg_fn msg,
+                etcd_done_fn done, void *arg) F_WUNUSED;
+
+/* Closes every stream without calling back; not from inside one of its callbacks. */
+void etcd_cancel_streams(struct etcd *e);
+
 /* How many endpoints there are: a request on the loop tries one, so a caller retries up
  * to this many times before it calls etcd away. */
 size_t etcd_endpoints(const struct etcd *e);

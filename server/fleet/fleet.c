@@ -18,15 +18,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A read of the prefix this often applies a change within the 1 s the fleet promises,
- * with room for a loaded machine; a fleet's prefix is a few KiB. */
-#define SYNC_MS      100
-#define BACKOFF_MAX  5000 /* retries while etcd is away: 200 ms doubling up to this */
-#define LEASE_TTL_S  5    /* a dead node's views vanish this long after its last keepalive */
-#define KEEPALIVE_MS 1000
-#define SEEN_MAX     256
+/* A watch on the prefix wakes a read of it at each change; without one, a read this often
+ * still applies a change within the 1 s the fleet promises, and with one the reads go on
+ * every SYNC_WATCHED_MS in case an event is missed.  A fleet's prefix is a few KiB. */
+#define SYNC_MS         100
+#define SYNC_WATCHED_MS 1000
+#define BACKOFF_MAX     5000 /* retries while etcd is away: 200 ms doubling up to this */
+#define LEASE_TTL_S     5    /* a dead node's views vanish this long after its last keepalive */
+#define KEEPALIVE_MS    1000
+#define SEEN_MAX        256
 
 enum step { STEP_NONE, STEP_GRANT, STEP_PUBLISH, STEP_KEEPALIVE, STEP_RANGE };
+
+/* The watch stream: none, open and live, or open but no longer trusted (etcd cancelled it
+ * or went away), to be closed outside curl's callbacks. */
+enum watch { WATCH_NONE, WATCH_OPEN, WATCH_DEAD };
 
 static struct {
     struct etcd *etcd;
@@ -39,7 +45,9 @@ static struct {
     struct event_base *base;
     struct event *timer;
     fleet_change_fn on_change;
-    enum step busy;   /* the request in flight */
+    enum step busy; /* the request in flight */
+    enum watch watch;
+    bool wake;        /* the watch saw a change while a request was in flight */
     bool connected;   /* the last request succeeded */
     bool away_logged; /* "etcd unreachable" said once per absence */
     bool republish;   /* this node's views must be written again */
@@ -261,6 +269,47 @@ static void arm(unsigned ms)
     evtimer_add(f.timer, &tv);
 }
 
+/* ---- the watch: a read of the prefix at once after each change ---- */
+
+static void wake(void)
+{
+    if (f.busy)
+        f.wake = true;
+    else
+        arm(0);
+}
+
+/* The gateway's watch messages: {"result": {"created": true}} once, then {"result":
+ * {"events": [...]}} per change.  A read follows either: the first one covers what changed
+ * before the watch began.  A cancelled watch is closed and opened again. */
+static void on_watch_msg(void *arg, json_object *msg)
+{
+    json_object *result, *v;
+    if (!json_object_object_get_ex(msg, "result", &result))
+        return;
+    if (json_object_object_get_ex(result, "canceled", &v) && json_object_get_boolean(v)) {
+        f.watch = WATCH_DEAD;
+        return;
+    }
+    if (json_object_object_get_ex(result, "events", &v) ||
+        json_object_object_get_ex(result, "created", &v))
+        wake();
+}
+
+static void on_watch_end(void *arg, json_object *reply, const char *err)
+{
+    f.watch = WATCH_NONE;
+}
+
+static void start_watch(void)
+{
+    json_object *req = json_object_new_object();
+    json_object_object_add(req, "create_request", range_request());
+    if (etcd_stream(f.etcd, "/v3/watch", req, on_watch_msg, on_watch_end, NULL) == 0)
+        f.watch = WATCH_OPEN;
+    json_object_put(req);
+}
+
 static void went_away(const char *err)
 {
     bool was = f.connected;
@@ -276,6 +325,8 @@ static void went_away(const char *err)
     }
     f.connected = false;
     f.lease = 0; /* it may lapse while we are away: a new one on return */
+    if (f.watch == WATCH_OPEN)
+        f.watch = WATCH_DEAD; /* its connection may hang where the requests failed */
     probe_set_external_verdict(false);
     fleethealth_away();
     if (was && f.on_change)
@@ -351,8 +402,13 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
     const char *path;
     json_object *body;
+    if (f.watch == WATCH_DEAD) {
+        etcd_cancel_streams(f.etcd);
+        f.watch = WATCH_NONE;
+    }
     if (f.busy)
         return;
+    f.wake = false;
     enum step s = next_step(&path, &body);
     int rc = etcd_call_async(f.etcd, path, body, on_reply, NULL);
     json_object_put(body);
@@ -404,7 +460,9 @@ static void on_reply(void *arg, json_object *reply, const char *err)
         log_err("fleet: out of memory while reading the shared state");
     }
     json_object_put(reply);
-    arm(s == STEP_RANGE ? SYNC_MS : 0);
+    if (s == STEP_RANGE && f.watch == WATCH_NONE)
+        start_watch();
+    arm(s != STEP_RANGE || f.wake ? 0 : f.watch == WATCH_OPEN ? SYNC_WATCHED_MS : SYNC_MS);
 }
 
 /* ---- life ---- */
