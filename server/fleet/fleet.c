@@ -1,18 +1,16 @@
 /* fleet.c — the node's life in the fleet: the sync cycle on the event loop (lease, own
- * health views, a read of the whole prefix every SYNC_MS), applying the shared weights and
- * drains, and etcd's absences.
+ * health views, a watch on the prefix and reads of it), the verdict after each read, and
+ * etcd's absences.
  * SPDX-License-Identifier: MIT */
 #include "config.h"
 #include "server/fleet/fleet.h"
-#include "geoip/state.h"
 #include "lib/log.h"
 #include "server/fleet/etcd.h"
+#include "server/fleet/fleetapply.h"
 #include "server/fleet/fleetcore.h"
 #include "server/fleet/fleethealth.h"
 #include "server/fleet/fleetstate.h"
 #include "server/probe.h"
-#include "server/statefile.h"
-#include "server/view.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,140 +86,9 @@ static json_object *range_request(void)
 
 /* ---- applying a snapshot ---- */
 
-static uint64_t hash_seen(const char *key, long long rev)
-{
-    uint64_t x = 1469598103934665603ull ^ (uint64_t)rev;
-    for (; *key; key++)
-        x = (x ^ (unsigned char)*key) * 1099511628211ull;
-    return x;
-}
-
-/* A malformed key is logged once per version of it, not on every read. */
-static void malformed(const char *key, long long rev, const char *why)
-{
-    uint64_t x = hash_seen(key, rev);
-    for (size_t i = 0; i < f.nseen; i++)
-        if (f.seen[i] == x)
-            return;
-    if (f.nseen == SEEN_MAX)
-        f.nseen = 0;
-    f.seen[f.nseen++] = x;
-    log_warn("fleet: ignoring %s%s (revision %lld): %s", f.prefix, key, rev, why);
-}
-
-/* Parses one kv of a range reply into e; false when it is not one to use.  A weight or
- * drain whose value is malformed is kept with *bad set: its last good value stays. */
-static bool parse_kv(json_object *kv, struct fleetstate_entry *e, bool *bad)
-{
-    char key[1100], value[64], why[200];
-    json_object *k = NULL, *v = NULL;
-    json_object_object_get_ex(kv, "key", &k);
-    json_object_object_get_ex(kv, "value", &v);
-    long long rev = etcd_int(kv, "mod_revision", 0);
-    size_t plen = strlen(f.prefix);
-    if (etcd_unb64(k, key, sizeof(key)) < (long)plen || strncmp(key, f.prefix, plen))
-        return false;
-    long vlen = v ? etcd_unb64(v, value, sizeof(value)) : 0;
-    if (!v)
-        value[0] = '\0';
-    if (vlen < 0 || (size_t)vlen != strlen(value)) {
-        malformed(key + plen, rev, "the value is not short text");
-        return false;
-    }
-    int rc = fleetstate_parse(key + plen, value, e, why, sizeof(why));
-    if (rc < 0)
-        malformed(key + plen, rev, why);
-    *bad = rc == -2 && (e->kind == FS_WEIGHT || e->kind == FS_DRAIN);
-    return rc == 0 || *bad;
-}
-
-/* The entries wanted by the snapshot, for clearing what it no longer holds.  bad[i]: entry
- * i has a malformed value, so whatever this node has for it stays. */
-struct wanted {
-    const struct fleetstate_entry *e;
-    const bool *bad;
-    size_t n;
-    bool changed;
-};
-
-static bool wants(const struct wanted *w, enum fleetstate_kind kind, const char *service,
-                  const char *region)
-{
-    for (size_t i = 0; i < w->n; i++)
-        if (w->e[i].kind == kind && !strcmp(w->e[i].region, region) &&
-            !strcmp(w->e[i].service, service ? service : "") &&
-            (kind != FS_DRAIN || w->e[i].on || w->bad[i]))
-            return true;
-    return false;
-}
-
-static void clear_unwanted(void *ctx, const char *service, const char *region, bool drained,
-                           int64_t weight)
-{
-    struct wanted *w = ctx;
-    if (!service) {
-        struct region_state *rs = state_region_find(region);
-        if (drained && rs && !wants(w, FS_DRAIN, NULL, region)) {
-            atomic_store(&rs->drained, false);
-            w->changed = true;
-        }
-        return;
-    }
-    struct svc_region_state *st = state_svc_region_find(service, region);
-    if (st && drained && !wants(w, FS_DRAIN, service, region)) {
-        atomic_store(&st->drained, false);
-        w->changed = true;
-    }
-    if (st && weight >= 0 && !wants(w, FS_WEIGHT, service, region)) {
-        atomic_store(&st->weight, -1);
-        w->changed = true;
-    }
-}
-
-/* Sets one entry; true when it changed anything. */
-static bool apply_one(const struct fleetstate_entry *e)
-{
-    if (e->kind == FS_DRAIN && !e->service[0]) {
-        struct region_state *rs = state_region(e->region);
-        return rs && atomic_exchange(&rs->drained, e->on) != e->on;
-    }
-    struct svc_region_state *st = state_svc_region(e->service, e->region);
-    if (!st)
-        return false;
-    if (e->kind == FS_DRAIN)
-        return atomic_exchange(&st->drained, e->on) != e->on;
-    return atomic_exchange(&st->weight, (int64_t)e->weight) != e->weight;
-}
-
 static void save_state(const char *why)
 {
-    /* Before the first view is published, the config fleet_init was given decides. */
-    const struct view *v = view_current();
-    const char *path = v ? v->conf->server.state : f.state_path;
-    struct diag d;
-    if (!path)
-        return;
-    diag_init(&d);
-    if (statefile_save(path, &d) < 0)
-        log_err("fleet: %s, but the state file keeps its old copy: %s", why,
-                d.text ? d.text : "cannot write it");
-    diag_free(&d);
-}
-
-/* Weights and drains become exactly what the snapshot says: entries are set one by one,
- * never cleared first, so no query sees a moment with none. */
-static void apply_state(const struct fleetstate_entry *e, const bool *bad, size_t n)
-{
-    struct wanted w = {e, bad, n, false};
-    for (size_t i = 0; i < n; i++)
-        if (!bad[i] && (e[i].kind == FS_WEIGHT || e[i].kind == FS_DRAIN))
-            w.changed |= apply_one(&e[i]);
-    if (state_each_admin(clear_unwanted, &w) < 0)
-        log_err("fleet: out of memory while applying the shared state");
-    if (w.changed) {
-        log_info("fleet: applied the shared weights and drains of etcd revision %lld", f.revision);
-        save_state("the shared state changed");
-    }
+    fleetapply_save(f.state_path, why);
 }
 
 static void decide(void)
@@ -249,10 +116,12 @@ static int take_snapshot(json_object *reply)
     }
     size_t used = 0;
     for (size_t i = 0; i < n; i++)
-        used += parse_kv(json_object_array_get_idx(kvs, i), &e[used], &bad[used]);
-    if (rev != f.revision) {
-        f.revision = rev;
-        apply_state(e, bad, used);
+        used += fleetapply_parse(json_object_array_get_idx(kvs, i), f.prefix, &e[used], &bad[used]);
+    bool changed = rev != f.revision && fleetapply_state(e, bad, used);
+    f.revision = rev;
+    if (changed) {
+        log_info("fleet: applied the shared weights and drains of etcd revision %lld", rev);
+        save_state("the shared state changed");
     }
     fleethealth_take(e, used);
     free(e);
@@ -593,11 +462,6 @@ void fleet_committed(long long rev)
 {
     if (rev > f.min_revision)
         f.min_revision = rev;
-}
-
-bool fleet_apply(const struct fleetstate_entry *e)
-{
-    return apply_one(e);
 }
 
 void fleet_save(const char *why)

@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: MIT */
 #include "config.h"
 #include "server/fleet/etcd.h"
+#include "server/fleet/fleetapply.h"
 #include "server/fleet/fleet.h"
 #include "server/fleet/fleetcore.h"
 #include "server/fleet/fleetstate.h"
@@ -108,7 +109,7 @@ int fleet_set_weight(const char *service, const char *region, long weight, char 
     struct fleetstate_entry e = {.kind = FS_WEIGHT, .weight = weight};
     snprintf(e.service, sizeof(e.service), "%s", service);
     snprintf(e.region, sizeof(e.region), "%s", region);
-    fleet_apply(&e);
+    fleetapply_one(&e);
     fleet_save("the change is committed");
     snprintf(msg, size, "service %s region %s: weight %ld (fleet: etcd revision %lld, was %s)",
              service, region, weight, rev, was);
@@ -125,7 +126,7 @@ int fleet_set_drain(const char *region, const char *service, bool drain, char *m
     struct fleetstate_entry e = {.kind = FS_DRAIN, .on = drain};
     snprintf(e.service, sizeof(e.service), "%s", service ? service : "");
     snprintf(e.region, sizeof(e.region), "%s", region);
-    fleet_apply(&e);
+    fleetapply_one(&e);
     fleet_save("the change is committed");
     snprintf(msg, size, "region %s %s%s%s (fleet: etcd revision %lld)", region,
              drain ? "drained" : "undrained", service ? " for service " : "",

@@ -12,7 +12,5 @@ struct etcd *fleet_client(void);
 const char *fleet_prefix(void);
 /* A command committed at revision rev: reads of etcd older than it are stale. */
 void fleet_committed(long long rev);
-/* Sets one weight or drain on this node; true when it changed something. */
-bool fleet_apply(const struct fleetstate_entry *e);
 /* Writes the state file, logging (not failing) when it cannot. */
 void fleet_save(const char *why);
