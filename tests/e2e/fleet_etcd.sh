@@ -3,7 +3,8 @@
 # cluster on loopback: shared weights and drains (propagation time measured), a node that
 # restarts into a drain, the etcd leader killed, every member stopped and back, values
 # written with etcdctl (good and malformed), health by consensus with one node's probes
-# refused, conflicting commands from two nodes, and the fleet: section's checks.
+# refused (majority and any), conflicting commands from two nodes, etcd with
+# authentication, and the fleet: section's checks on credential files.
 # SPDX-License-Identifier: MIT
 
 # shellcheck source=lib.sh disable=SC2016,SC2034,SC2154 # eval'd conditions; lib.sh sets the rest
