@@ -7,6 +7,7 @@
 #include "lib/log.h"
 #include "server/daemon.h"
 #include "server/explain.h"
+#include "server/fleet/fleet.h"
 #include "server/rcode.h"
 #include "server/statefile.h"
 #include "server/stats.h"
@@ -259,8 +260,10 @@ static bool cmd_status(const struct command *cmd, struct strbuf *out)
     sb_puts(out, cmd->json ? "], \"services\": [" : "services:\n");
     for (unsigned i = 0; i < v->conf->nservices; i++)
         status_service(v, i, out, cmd->json);
+    sb_puts(out, cmd->json ? "]" : "");
+    fleet_status(out, cmd->json);
     if (cmd->json)
-        sb_puts(out, "]}\n");
+        sb_puts(out, "}\n");
     return true;
 }
 
@@ -282,6 +285,15 @@ static bool persist(const struct command *cmd, struct strbuf *out)
     return rc == 0;
 }
 
+/* In a fleet, changes go through etcd: ok once it committed them (server/fleet/). */
+static char fmsg[1200];
+
+static bool fleet_done(const struct command *cmd, struct strbuf *out, int rc)
+{
+    log_msg(rc == 0 ? LOG_LVL_INFO : LOG_LVL_ERR, "control: %s", fmsg);
+    return rc == 0 ? done(cmd, out, fmsg) : fail(cmd, out, "%s", fmsg);
+}
+
 static int region_index(const struct view *v, const char *name)
 {
     return conf_find_region(v->conf, name);
@@ -301,6 +313,9 @@ static bool cmd_weight(const struct command *cmd, struct strbuf *out)
         return fail(cmd, out, "service %s never picks region %s", cmd->args[0], cmd->args[1]);
     if (*end || end == cmd->args[2] || n < 0 || n > CTL_WEIGHT_MAX)
         return fail(cmd, out, "weight must be a whole number from 0 to %d", CTL_WEIGHT_MAX);
+    if (fleet_active())
+        return fleet_done(cmd, out,
+                          fleet_set_weight(cmd->args[0], cmd->args[1], n, fmsg, sizeof(fmsg)));
     struct svc_region_state *st = state_svc_region(cmd->args[0], cmd->args[1]);
     if (!st)
         return fail(cmd, out, "out of memory");
@@ -350,6 +365,10 @@ static bool cmd_drain(const struct command *cmd, struct strbuf *out, bool drain)
     atomic_bool *flag = drain_flag(cmd, out);
     if (!flag)
         return false;
+    if (fleet_active())
+        return fleet_done(cmd, out,
+                          fleet_set_drain(cmd->args[0], cmd->nargs > 1 ? cmd->args[1] : NULL, drain,
+                                          fmsg, sizeof(fmsg)));
     bool old = atomic_exchange(flag, drain);
     if (!persist(cmd, out)) {
         atomic_store(flag, old);

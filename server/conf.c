@@ -65,7 +65,7 @@ static void *load_named(struct yw *w, yaml_node_t *n, const char *what, size_t s
 
 static const struct yw_field root_fields[] = {
     YW_ACCEPT("server"),   YW_ACCEPT("geoip"), YW_ACCEPT("regions"), YW_ACCEPT("checks"),
-    YW_ACCEPT("services"), YW_ACCEPT("zones"), YW_ACCEPT("rrl"),
+    YW_ACCEPT("services"), YW_ACCEPT("zones"), YW_ACCEPT("rrl"),     YW_ACCEPT("fleet"),
 };
 
 /* Sections are read in dependency order, whatever order they were written in: regions
@@ -100,6 +100,7 @@ static void load_root(struct yw *w)
     c->zones =
         load_named(w, yw_get(w, root, "zones"), "zones", sizeof(*c->zones), &c->nzones, load_zone);
     check_zone_twice(w, c);
+    load_fleet(w, yw_get(w, root, "fleet"));
 }
 
 struct config *conf_read(const char *path, struct diag *d, bool *clean)
@@ -127,6 +128,7 @@ struct config *conf_read(const char *path, struct diag *d, bool *clean)
     c->rrl.ipv4_prefix = 24;
     c->rrl.ipv6_prefix = 56;
     c->geoip.ecs = true;
+    c->fleet.timeout_ms = 2000;
     if (yw_open(&w, path, d, &c->arena)) {
         w.ctx = c;
         load_root(&w);

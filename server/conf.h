@@ -158,6 +158,25 @@ struct conf_rrl {
     size_t nexempt;
 };
 
+/* How many live nodes must see an address down for the fleet to call it down. */
+enum fleet_quorum { QUORUM_MAJORITY, QUORUM_ANY, QUORUM_ALL, QUORUM_COUNT };
+
+/* The fleet: section (server/fleet/fleetconf.c).  node is NULL when there is no fleet. */
+struct conf_fleet {
+    char *node;  /* this node's name, unique in the fleet */
+    char **etcd; /* endpoint URLs, tried in order */
+    size_t netcd;
+    char *prefix; /* every key lives under it; starts and ends with '/' */
+    char *user;   /* etcd authentication, or NULL */
+    char *password_file;
+    char *tls_ca, *tls_cert, *tls_key; /* https endpoints; each may be NULL */
+    char *probe_source;                /* the address this node's probes leave from, or NULL */
+    unsigned timeout_ms;               /* per etcd request; default 2000 */
+    enum fleet_quorum quorum;
+    unsigned quorum_count; /* QUORUM_COUNT */
+    struct conf_mark mark;
+};
+
 struct config {
     char *path; /* the file this came from */
     struct conf_server server;
@@ -171,6 +190,7 @@ struct config {
     size_t nservices;
     struct conf_zone *zones;
     size_t nzones;
+    struct conf_fleet fleet;
     struct arena arena; /* everything above lives here */
 };
 

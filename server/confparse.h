@@ -62,3 +62,4 @@ void load_geoip(struct yw *w, yaml_node_t *n);                               /* 
 void load_check(struct yw *w, yaml_node_t *k, yaml_node_t *v, void *item);   /* conf_checks.c */
 void load_region(struct yw *w, yaml_node_t *k, yaml_node_t *v, void *item);  /* conf_regions.c */
 void load_service(struct yw *w, yaml_node_t *k, yaml_node_t *v, void *item); /* conf_services.c */
+void load_fleet(struct yw *w, yaml_node_t *n);                               /* fleet/fleetconf.c */

@@ -6,6 +6,7 @@
 #include "geoip/state.h"
 #include "lib/log.h"
 #include "server/control.h"
+#include "server/fleet/fleet.h"
 #include "server/loader.h"
 #include "server/metrics.h"
 #include "server/privilege.h"
@@ -129,6 +130,7 @@ int daemon_reload(struct diag *d)
         return -1;
     }
     warn_unapplied(old->conf, v->conf);
+    fleet_check_reload(v->conf);
     view_publish(v);
     tcp_configure(v->conf);
     probe_sync(v->conf);
@@ -198,6 +200,13 @@ static int restore_state(const struct config *c)
     return rc < 0 ? -1 : 0;
 }
 
+/* This node's probes changed their view: the fleet hears of it, then the services. */
+static void on_health(void)
+{
+    fleet_probe_changed();
+    watch_services();
+}
+
 static unsigned worker_count(const struct config *c)
 {
     if (c->server.workers)
@@ -255,7 +264,9 @@ int daemon_run(const char *conf_path, struct view *v)
         view_free(v);
         return 1;
     }
-    if (restore_state(v->conf) < 0) {
+    /* The fleet's shared state goes over the state file's copy, before any answer. */
+    if (restore_state(v->conf) < 0 || fleet_init(v->conf) < 0) {
+        fleet_shutdown();
         view_free(v);
         return 1;
     }
@@ -272,7 +283,7 @@ int daemon_run(const char *conf_path, struct view *v)
     if (hup && term && intr && usr1 && evsignal_add(hup, NULL) == 0 &&
         evsignal_add(term, NULL) == 0 && evsignal_add(intr, NULL) == 0 &&
         evsignal_add(usr1, NULL) == 0 && start_listeners(v->conf) == 0 &&
-        probe_init(d0.base, watch_services) == 0) {
+        probe_init(d0.base, on_health) == 0 && fleet_start(d0.base, watch_services) == 0) {
         probe_sync(v->conf);
         watch_services(); /* a service may be failing open from the start (initial: down) */
         count_reload(0);  /* start-up is the first complete load */
@@ -285,6 +296,7 @@ int daemon_run(const char *conf_path, struct view *v)
     control_stop();
     metrics_stop();
     querylog_shutdown();
+    fleet_shutdown(); /* before the probes, which own the curl loop */
     probe_shutdown();
     struct event *evs[] = {hup, term, intr, usr1, d0.reclaim_timer};
     for (size_t i = 0; i < ARRAY_LEN(evs); i++)

@@ -2,6 +2,7 @@
  * Workers' counters are summed at scrape time; nothing here touches the query path.
  * SPDX-License-Identifier: MIT */
 #include "config.h"
+#include "server/fleet/fleet.h"
 #include "server/metrics.h"
 #include "geoip/dyn.h"
 #include "geoip/state.h"
@@ -184,6 +185,7 @@ static void render(struct strbuf *b)
     sb_printf(b, "meridian_tcp_connections %u\n", tcp_clients());
     counter(b, "meridian_querylog_dropped_total",
             "Query log lines dropped because the writer fell behind.", querylog_dropped());
+    fleet_metrics(b);
 }
 
 static void on_metrics(struct evhttp_request *req, void *arg)

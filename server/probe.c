@@ -41,6 +41,7 @@ struct probe {
     char *body;
     size_t body_len;
     bool seen; /* kept by the last sync */
+    bool up;   /* this node's own view; the address's state unless a fleet decides */
 };
 
 static struct {
@@ -48,6 +49,8 @@ static struct {
     struct probe *probes;
     uint64_t rng;
     probe_change_fn on_change;
+    bool external;   /* a fleet's verdict sets the address states */
+    char source[80]; /* "host!ADDRESS" for CURLOPT_INTERFACE, or "" */
 } g;
 
 int64_t probe_now_ms(void)
@@ -172,23 +175,23 @@ static void record(struct probe *p, bool pass, const char *why)
 {
     struct addr_state *st = p->st;
     snprintf(st->last_result, sizeof(st->last_result), "%s", why);
-    int64_t now = probe_now_ms();
     st->probed = true;
     st->passes = pass ? st->passes + 1 : 0;
     st->fails = pass ? 0 : st->fails + 1;
-    bool up = state_up(st);
-    if (up && st->fails >= p->s.fall) {
-        atomic_store(&st->up, false);
-        st->last_change_ms = now;
+    if (p->up && st->fails >= p->s.fall) {
+        p->up = false;
         log_warn("health: %s %s is DOWN after %u failed probe(s): %s", p->region, p->addr,
                  st->fails, why);
-    } else if (!up && st->passes >= p->s.rise) {
-        atomic_store(&st->up, true);
-        st->last_change_ms = now;
+    } else if (!p->up && st->passes >= p->s.rise) {
+        p->up = true;
         log_info("health: %s %s is UP after %u passing probe(s): %s", p->region, p->addr,
                  st->passes, why);
     } else {
         return;
+    }
+    if (!g.external) {
+        atomic_store(&st->up, p->up);
+        st->last_change_ms = probe_now_ms();
     }
     if (g.on_change)
         g.on_change();
@@ -245,6 +248,8 @@ static CURL *easy_for(struct probe *p)
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, p->errbuf);
     curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L); /* each probe tests a fresh connection */
     curl_easy_setopt(e, CURLOPT_PROXY, "");        /* never through a proxy from the env */
+    if (g.source[0])
+        curl_easy_setopt(e, CURLOPT_INTERFACE, g.source);
     if (p->s.type == CHECK_TCP) {
         curl_easy_setopt(e, CURLOPT_CONNECT_ONLY, 1L);
         return e;
@@ -316,6 +321,7 @@ static struct probe *probe_new(const struct conf_region *r, const struct conf_ip
     p->addr = strdup(ip->text);
     p->s = *s;
     p->st = st;
+    p->up = state_up(st);
     p->timer = evtimer_new(g.base, on_tick, p);
     if (!p->region || !p->addr || !p->timer) {
         probe_free(p);
@@ -415,4 +421,27 @@ unsigned probe_count(void)
     for (struct probe *p = g.probes; p; p = p->next)
         n++;
     return n;
+}
+
+void probe_set_external_verdict(bool on)
+{
+    g.external = on;
+    if (on)
+        return;
+    for (struct probe *p = g.probes; p; p = p->next)
+        if (state_up(p->st) != p->up) {
+            atomic_store(&p->st->up, p->up);
+            p->st->last_change_ms = probe_now_ms();
+        }
+}
+
+void probe_each(probe_visit_fn fn, void *ctx)
+{
+    for (struct probe *p = g.probes; p; p = p->next)
+        fn(ctx, p->region, p->addr, p->up, p->st);
+}
+
+void probe_set_source(const char *addr)
+{
+    snprintf(g.source, sizeof(g.source), "%s%s", addr && *addr ? "host!" : "", addr ? addr : "");
 }

@@ -26,7 +26,7 @@ command -v "$CC" >/dev/null || {
     echo "build.sh: $CC not found; install clang (Debian: clang libclang-rt-14-dev)" >&2
     exit 1
 }
-PKGS=(ldns libmaxminddb libevent libevent_pthreads yaml-0.1 libcurl)
+PKGS=(ldns libmaxminddb libevent libevent_pthreads yaml-0.1 libcurl json-c)
 pkg-config --exists "${PKGS[@]}" || {
     echo "build.sh: pkg-config does not know all of: ${PKGS[*]}" >&2
     exit 1
@@ -64,7 +64,7 @@ target_dep=$(newest "$lib_dep" "$src"/tests/fuzz/*.h)
 
 # ---- the project's sources, compiled once for every target ------------------------------
 sources=()
-for f in "$src"/{lib,zones,geoip,server}/*.c; do
+for f in "$src"/{lib,zones,geoip,server,server/fleet}/*.c; do
     case $(basename "$f") in main.c | meridianctl.c) continue ;; esac
     # The arena gets a stand-in whose allocations ASan can guard (see arena_asan.c).
     [ "$f" = "$src/lib/arena.c" ] && [ "${FUZZ_ARENA:-asan}" != project ] && continue

@@ -1023,6 +1023,83 @@ START_TEST(anchors_and_aliases)
 }
 END_TEST
 
+/* ---- fleet ---- */
+
+START_TEST(fleet_values_and_defaults)
+{
+    struct config *c = load_ok(REGIONS);
+    ck_assert_ptr_null(c->fleet.node);
+    conf_free(c);
+    c = load_ok(REGIONS "fleet:\n"
+                        "  node: ns1\n"
+                        "  etcd: http://127.0.0.1:2379\n");
+    ck_assert_str_eq(c->fleet.node, "ns1");
+    ck_assert_uint_eq(c->fleet.netcd, 1);
+    ck_assert_str_eq(c->fleet.prefix, "/meridian/");
+    ck_assert_uint_eq(c->fleet.timeout_ms, 2000);
+    ck_assert_int_eq(c->fleet.quorum, QUORUM_MAJORITY);
+    conf_free(c);
+    c = load_ok(REGIONS "fleet:\n"
+                        "  node: ns-2.example\n"
+                        "  etcd: [\"https://10.0.0.1:2379\", \"https://[2001:db8::1]:2379\"]\n"
+                        "  prefix: /dns/fleet\n"
+                        "  timeout: 500ms\n"
+                        "  health_quorum: 2\n"
+                        "  probe_source: 192.0.2.53\n"
+                        "  tls: { ca: ca.pem }\n");
+    ck_assert_uint_eq(c->fleet.netcd, 2);
+    ck_assert_str_eq(c->fleet.etcd[1], "https://[2001:db8::1]:2379");
+    ck_assert_str_eq(c->fleet.prefix, "/dns/fleet/");
+    ck_assert_uint_eq(c->fleet.timeout_ms, 500);
+    ck_assert_int_eq(c->fleet.quorum, QUORUM_COUNT);
+    ck_assert_uint_eq(c->fleet.quorum_count, 2);
+    ck_assert_str_eq(c->fleet.tls_ca, "/tmp/ca.pem"); /* relative to the config */
+    conf_free(c);
+}
+END_TEST
+
+START_TEST(fleet_errors)
+{
+    FAILS_WITH(REGIONS "fleet: { etcd: http://127.0.0.1:2379 }\n",
+               ":4:8: error: fleet needs \"node\"");
+    FAILS_WITH(REGIONS "fleet:\n  node: ns1\n  etcd: 127.0.0.1:2379\n",
+               ":6:9: error: etcd endpoint \"127.0.0.1:2379\" is not valid");
+    FAILS_WITH(REGIONS "fleet:\n  node: ns1\n  etcd: http://h:1/v3\n",
+               ":6:9: error: etcd endpoint");
+    FAILS_WITH(REGIONS "fleet:\n  node: \"ns 1\"\n  etcd: http://h:1\n",
+               ":5:9: error: \"node\" must be");
+    FAILS_WITH(REGIONS "fleet:\n  node: ns1\n  etcd: http://h:1\n  health_quorum: half\n",
+               ":7:18: error: \"health_quorum\" must be majority, any, all or a number");
+    FAILS_WITH(REGIONS "fleet:\n  node: ns1\n  etcd: http://h:1\n  prefix: meridian\n",
+               ":7:11: error: \"prefix\" must start with '/'");
+    FAILS_WITH(REGIONS "fleet:\n  node: ns1\n  etcd: http://h:1\n  user: m\n",
+               "\"user\" and \"password_file\" go together");
+    FAILS_WITH(REGIONS "fleet:\n  node: ns1\n  etcd: http://h:1\n  tls: { cert: c.pem }\n",
+               "\"cert\" and \"key\" go together");
+    FAILS_WITH(REGIONS "fleet:\n  node: ns1\n  etcd: http://h:1\n  probe_source: eth0\n",
+               "\"probe_source\" must be an IPv4 or IPv6 address");
+    FAILS_WITH(REGIONS "fleet:\n  node: ns1\n  etcd: http://h:1\n  tls: { key: /nonexistent/k }\n",
+               "cannot read /nonexistent/k");
+}
+END_TEST
+
+START_TEST(fleet_secrets_readable_by_others)
+{
+    char path[] = "/tmp/meridian-secret-XXXXXX", yaml[512];
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    snprintf(yaml, sizeof(yaml),
+             REGIONS "fleet:\n  node: ns1\n  etcd: http://h:1\n  user: m\n  password_file: %s\n",
+             path);
+    ck_assert_int_eq(chmod(path, 0640), 0);
+    conf_free(load_ok(yaml));
+    ck_assert_int_eq(chmod(path, 0644), 0);
+    FAILS_WITH(yaml, ":8:18: error: ", "is readable or writable by others (mode 0644)");
+    unlink(path);
+}
+END_TEST
+
 static Suite *conf_suite(void)
 {
     Suite *s = suite_create("conf");
@@ -1054,6 +1131,7 @@ static Suite *conf_suite(void)
          {geo_map_keys_and_sets, geo_map_errors, policy_keys, policy_needs,
           weighted_and_failover_sets, weight_errors, nearest_needs_locations, ttl_values,
           anchors_and_aliases}},
+        {"fleet", {fleet_values_and_defaults, fleet_errors, fleet_secrets_readable_by_others}},
     };
     for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
         TCase *tc = tcase_create(groups[g].name);
