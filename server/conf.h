@@ -54,6 +54,8 @@ struct conf_server {
     char *state;                 /* runtime state file, or NULL */
     char *metrics;               /* "host:port" for /metrics, or NULL */
     char *query_log;             /* one line per query to this file, or NULL */
+    char *dnstap;                /* dnstap frames to this file or socket, or NULL */
+    bool dnstap_socket;          /* dnstap is a Unix socket ("unix:PATH"), not a file */
 };
 
 /* A geoip.nets entry: an operator network that decides before any database. */

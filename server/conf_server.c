@@ -156,6 +156,31 @@ static void parse_control(struct yw *w, const struct yw_field *f, yaml_node_t *v
         s->control = p;
 }
 
+/* "unix:PATH" for the Unix socket a dnstap reader listens on, by its full path; anything
+ * else is a file, relative to the config. */
+static void parse_dnstap(struct yw *w, const struct yw_field *f, yaml_node_t *v, void *obj)
+{
+    struct conf_server *s = obj;
+    const char *t = yw_text(v);
+    if (!t || strncmp(t, "unix:", 5) != 0) {
+        s->dnstap = yw_path(w, v, f);
+        s->dnstap_socket = false;
+        return;
+    }
+    const char *sock = t + 5;
+    size_t max = sizeof(((struct sockaddr_un *)0)->sun_path);
+    if (sock[0] != '/') {
+        yw_error(w, v, "\"%s\" must name the socket by its full path, e.g. %s: %s", f->key, f->key,
+                 f->example);
+    } else if (strlen(sock) >= max) {
+        yw_error(w, v, "\"%s\": a socket path must be under %zu bytes, e.g. %s: %s", f->key, max,
+                 f->key, f->example);
+    } else {
+        s->dnstap = arena_strdup(w->arena, sock);
+        s->dnstap_socket = true;
+    }
+}
+
 static const struct yw_field server_fields[] = {
     YW_HANDLER("listen", parse_listen, "[\"0.0.0.0:53\", \"[::]:53\"]"),
     YW_HANDLER("workers", parse_workers, "4"),
@@ -177,6 +202,7 @@ static const struct yw_field server_fields[] = {
     YW_VALUE("chroot", YW_PATH, struct conf_server, chroot, 0, 0, "/var/lib/meridian"),
     YW_VALUE("query_log", YW_PATH, struct conf_server, query_log, 0, 0,
              "/var/log/meridian/query.log"),
+    YW_HANDLER("dnstap", parse_dnstap, "unix:/run/meridian/dnstap.sock"),
 };
 
 void load_server(struct yw *w, yaml_node_t *n)

@@ -7,6 +7,7 @@
 #include "geoip/state.h"
 #include "lib/strbuf.h"
 #include "server/daemon.h"
+#include "server/dnstap.h"
 #include "server/querylog.h"
 #include "server/rcode.h"
 #include "server/stats.h"
@@ -178,6 +179,10 @@ static void render(struct strbuf *b)
     sb_printf(b, "meridian_tcp_connections %u\n", tcp_clients());
     counter(b, "meridian_querylog_dropped_total",
             "Query log lines dropped because the writer fell behind.", querylog_dropped());
+    counter(b, "meridian_dnstap_messages_total", "dnstap messages written.", dnstap_written());
+    counter(b, "meridian_dnstap_dropped_total",
+            "dnstap messages dropped: the writer fell behind or the reader was away.",
+            dnstap_dropped());
 }
 
 static void on_metrics(struct evhttp_request *req, void *arg)

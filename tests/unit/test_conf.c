@@ -370,7 +370,7 @@ START_TEST(unknown_keys_list_the_accepted_ones)
                "one of: listen, workers, udp_payload,",
                ":3:1: error: unknown key \"zonez\" in the top level; did you mean \"zones\"?");
     ck_assert_ptr_nonnull(strstr(d.text, " metrics, "));
-    ck_assert_ptr_nonnull(strstr(d.text, " query_log\n"));
+    ck_assert_ptr_nonnull(strstr(d.text, " query_log, dnstap\n"));
 }
 END_TEST
 
