@@ -63,6 +63,8 @@ struct conf_server {
     bool cookies;                         /* RFC 7873 server cookies; default true */
     char *cookie_secret_file;             /* shared secrets, or NULL: a random one per process */
     struct cookie_secrets cookie_secrets; /* from the file, or the process's own */
+    char *dnstap;                         /* dnstap frames to this file or socket, or NULL */
+    bool dnstap_socket;                   /* dnstap is a Unix socket ("unix:PATH"), not a file */
 };
 
 /* A geoip.nets entry: an operator network that decides before any database. */

@@ -216,6 +216,31 @@ static void parse_chaos_text(struct yw *w, const struct yw_field *f, yaml_node_t
         s->version = copy;
 }
 
+/* "unix:PATH" for the Unix socket a dnstap reader listens on, by its full path; anything
+ * else is a file, relative to the config. */
+static void parse_dnstap(struct yw *w, const struct yw_field *f, yaml_node_t *v, void *obj)
+{
+    struct conf_server *s = obj;
+    const char *t = yw_text(v);
+    if (!t || strncmp(t, "unix:", 5) != 0) {
+        s->dnstap = yw_path(w, v, f);
+        s->dnstap_socket = false;
+        return;
+    }
+    const char *sock = t + 5;
+    size_t max = sizeof(((struct sockaddr_un *)0)->sun_path);
+    if (sock[0] != '/') {
+        yw_error(w, v, "\"%s\" must name the socket by its full path, e.g. %s: %s", f->key, f->key,
+                 f->example);
+    } else if (strlen(sock) >= max) {
+        yw_error(w, v, "\"%s\": a socket path must be under %zu bytes, e.g. %s: %s", f->key, max,
+                 f->key, f->example);
+    } else {
+        s->dnstap = arena_strdup(w->arena, sock);
+        s->dnstap_socket = true;
+    }
+}
+
 static const struct yw_field server_fields[] = {
     YW_HANDLER("listen", parse_listen, "[\"0.0.0.0:53\", \"[::]:53\"]"),
     YW_HANDLER("workers", parse_workers, "4"),
@@ -244,6 +269,7 @@ static const struct yw_field server_fields[] = {
     YW_VALUE("cookies", YW_BOOL, struct conf_server, cookies, 0, 0, "true"),
     YW_VALUE("cookie_secret_file", YW_PATH, struct conf_server, cookie_secret_file, 0, 0,
              "/etc/meridian/cookie.secret"),
+    YW_HANDLER("dnstap", parse_dnstap, "unix:/run/meridian/dnstap.sock"),
 };
 
 /* The secret file is read with the config, so that -t checks it and a reload rotates it;

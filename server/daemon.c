@@ -11,6 +11,7 @@
 #include "server/metrics.h"
 #include "server/privilege.h"
 #include "server/probe.h"
+#include "server/dnstap.h"
 #include "server/querylog.h"
 #include "server/statefile.h"
 #include "server/stats.h"
@@ -137,6 +138,8 @@ int daemon_reload(struct diag *d)
     watch_services();
     if (querylog_configure(v->conf->server.query_log, d) < 0)
         diag_note(d, "the query log could not follow the new config");
+    if (dnstap_configure(v->conf->server.dnstap, v->conf->server.dnstap_socket, d) < 0)
+        diag_note(d, "dnstap could not follow the new config");
     schedule_reclaim();
     int rc = d->errors ? 1 : 0;
     count_reload(rc);
@@ -225,6 +228,8 @@ static int start_listeners(const struct config *c)
     /* Log lines queue from the first answer; the file is opened after dropping root. */
     int rc = querylog_configure(c->server.query_log, &d);
     if (rc == 0)
+        rc = dnstap_configure(c->server.dnstap, c->server.dnstap_socket, &d);
+    if (rc == 0)
         rc = control_start(d0.base, c, &d);
     if (rc == 0)
         rc = metrics_start(d0.base, c, &d);
@@ -237,6 +242,8 @@ static int start_listeners(const struct config *c)
         rc = privilege_drop(c, &d);
     if (rc == 0)
         rc = querylog_start(&d); /* opened as the dropped user */
+    if (rc == 0)
+        rc = dnstap_start(&d);
     log_lines(d.text);
     diag_free(&d);
     return rc;
@@ -297,6 +304,7 @@ int daemon_run(const char *conf_path, struct view *v)
     metrics_stop();
     querylog_shutdown();
     fleet_shutdown(); /* before the probes, which own the curl loop */
+    dnstap_shutdown();
     probe_shutdown();
     struct event *evs[] = {hup, term, intr, usr1, d0.reclaim_timer};
     for (size_t i = 0; i < ARRAY_LEN(evs); i++)

@@ -8,6 +8,7 @@
 #include "geoip/state.h"
 #include "lib/strbuf.h"
 #include "server/daemon.h"
+#include "server/dnstap.h"
 #include "server/querylog.h"
 #include "server/rcode.h"
 #include "server/stats.h"
@@ -186,6 +187,10 @@ static void render(struct strbuf *b)
     counter(b, "meridian_querylog_dropped_total",
             "Query log lines dropped because the writer fell behind.", querylog_dropped());
     fleet_metrics(b);
+    counter(b, "meridian_dnstap_messages_total", "dnstap messages written.", dnstap_written());
+    counter(b, "meridian_dnstap_dropped_total",
+            "dnstap messages dropped: the writer fell behind or the reader was away.",
+            dnstap_dropped());
 }
 
 static void on_metrics(struct evhttp_request *req, void *arg)

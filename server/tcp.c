@@ -8,6 +8,7 @@
 #include "geoip/dyn.h"
 #include "lib/log.h"
 #include "server/listen.h"
+#include "server/dnstap.h"
 #include "server/querylog.h"
 #include "server/stats.h"
 #include "server/view.h"
@@ -59,6 +60,7 @@ static struct {
     struct stats *stats;
     struct dyn_scratch *ws;
     struct querylog_ring *qlog;
+    struct dnstap_ring *dtap;
     uint8_t msg[65535];
     uint8_t out[2 + ANSWER_TCP_MAX];
 } tcp;
@@ -164,6 +166,9 @@ static bool answer_message(struct conn *c, size_t len)
         return false; /* not a query: nothing sensible can follow on this stream */
     if (querylog_enabled())
         querylog_push(tcp.qlog, tcp.out + 2, (const struct sockaddr *)&c->peer, &info, true);
+    if (dnstap_enabled())
+        dnstap_push(tcp.dtap, tcp.msg, len, tcp.out + 2, rlen, (const struct sockaddr *)&c->peer,
+                    &info, true);
     tcp.out[0] = (uint8_t)(rlen >> 8);
     tcp.out[1] = (uint8_t)rlen;
     return bufferevent_write(c->bev, tcp.out, rlen + 2) == 0;
@@ -298,9 +303,10 @@ int tcp_start(const struct config *c, struct diag *d)
     tcp.stats = stats_new();
     tcp.ws = dyn_scratch_new();
     tcp.qlog = querylog_ring_new();
+    tcp.dtap = dnstap_ring_new();
     tcp.listeners = calloc(c->server.nlisten ? c->server.nlisten : 1, sizeof(*tcp.listeners));
-    if (!tcp.base || !tcp.reader || !tcp.stats || !tcp.ws || !tcp.qlog || !tcp.listeners ||
-        !add_events()) {
+    if (!tcp.base || !tcp.reader || !tcp.stats || !tcp.ws || !tcp.qlog || !tcp.dtap ||
+        !tcp.listeners || !add_events()) {
         diag_error(d, NULL, 0, 0, "cannot set up TCP (out of memory)");
         return -1;
     }

@@ -7,6 +7,7 @@
 #include "geoip/dyn.h"
 #include "lib/log.h"
 #include "server/listen.h"
+#include "server/dnstap.h"
 #include "server/querylog.h"
 #include "server/rrl.h"
 #include "server/stats.h"
@@ -52,6 +53,7 @@ struct worker {
     struct dyn_scratch *ws;
     struct rrl *rrl;
     struct querylog_ring *qlog;
+    struct dnstap_ring *dtap;
     unsigned shares; /* workers on this worker's address, which split the RRL rate */
     uint32_t now;    /* monotonic seconds at the batch's arrival, for RRL */
     uint32_t wall;   /* seconds since the epoch at the batch's arrival, for cookies */
@@ -171,6 +173,9 @@ static int answer_one(struct worker *w, const struct view *v, int i, int nout)
         return 0;
     if (querylog_enabled())
         querylog_push(w->qlog, s->out, (const struct sockaddr *)&s->peer, &info, false);
+    if (dnstap_enabled())
+        dnstap_push(w->dtap, s->in, w->in[i].msg_len, s->out, len,
+                    (const struct sockaddr *)&s->peer, &info, false);
     struct msghdr *out = &w->out[nout].msg_hdr;
     s->out_iov.iov_base = s->out;
     s->out_iov.iov_len = len;
@@ -241,8 +246,9 @@ static struct worker *worker_new(const struct conf_listen *l, unsigned rcvbuf, s
     w->ws = dyn_scratch_new();
     w->rrl = rrl_new();
     w->qlog = querylog_ring_new();
+    w->dtap = dnstap_ring_new();
     struct timeval tv = {0, IDLE_WAKE_MS * 1000};
-    if (w->fd < 0 || !w->reader || !w->stats || !w->ws || !w->rrl || !w->qlog ||
+    if (w->fd < 0 || !w->reader || !w->stats || !w->ws || !w->rrl || !w->qlog || !w->dtap ||
         setsockopt(w->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) {
         if (w->fd >= 0)
             close(w->fd);

@@ -25,7 +25,7 @@
 #   BENCH_RATE [10000]    queries/s of the latency runs; BENCH_LAT_SECONDS [4, quick 2]
 #   BENCH_BIGZONE [1]     0 skips the big-zone load test; BENCH_BIG_RECORDS [1000000]
 #   BENCH_SERVERS ["meridiand knotd nsd gdnsd"]
-#   BENCH_MIXES ["static geo querylog cookies"]
+#   BENCH_MIXES ["static geo querylog cookies dnstap"]
 #   BENCH_CEILING [1]     0 skips udpecho, the no-DNS-work ceiling of each mix
 #   BENCH_GEOIP           the GeoIP2 City database of the geo mix
 #                         [data/GeoLite2-City.mmdb of the source tree: contrib/fetch-geoip --city]
@@ -51,7 +51,7 @@ BIG_TIMEOUT=240 # seconds a server may take to load the big zone
 READY_TIMEOUT=30
 SERVERS=${BENCH_SERVERS:-meridiand knotd nsd gdnsd}
 CEILING=${BENCH_CEILING:-1}
-MIXES=${BENCH_MIXES:-static geo querylog cookies}
+MIXES=${BENCH_MIXES:-static geo querylog cookies dnstap}
 GEOIP=${BENCH_GEOIP:-$HERE/../../data/GeoLite2-City.mmdb}
 PIDS=""
 DNSPERF_OPTS=""
@@ -157,6 +157,10 @@ EOF
     if [ "$4" = geo ]; then cat "$T/geo/meridian.yaml" >>"$1/meridian.yaml"; fi
     if [ "$4" = querylog-on ]; then
         sed -i "s|^  workers: 1$|  workers: 1\\n  query_log: $1/query.log\\n  metrics: 127.0.0.1:$QL_MPORT|" \
+            "$1/meridian.yaml"
+    fi
+    if [ "$4" = dnstap-on ]; then
+        sed -i "s|^  workers: 1$|  workers: 1\\n  dnstap: $1/dnstap.fstrm\\n  metrics: 127.0.0.1:$QL_MPORT|" \
             "$1/meridian.yaml"
     fi
 }
@@ -594,27 +598,32 @@ mix_geo() {
     print_table geo
 }
 
-# The query log's cost: meridiand on the static mix with server.query_log off, then on
-# (a line per query, written by its own thread on the same core), measured side by side.
-# The ratio is the share of its throughput meridiand keeps with the log on.  The log's
-# own accounting comes from /metrics: lines written and lines dropped (a full ring drops
-# a line rather than slow an answer).
-mix_querylog() {
+# The cost of a per-query output, the query log or dnstap: meridiand on the static mix with
+# it off, then on (written by its own thread on the same core), measured side by side.
+# The ratio is the share of its throughput meridiand keeps with the output on.  The
+# output's own accounting comes from /metrics: what was written and what was dropped (a
+# full ring drops rather than slow an answer).
+mix_querylog() { mix_output querylog "query log" server.query_log; }
+mix_dnstap() { mix_output dnstap dnstap server.dnstap; }
+
+# mix_output KIND LABEL SETTING
+mix_output() {
+    local kind=$1 label=$2 setting=$3
     available meridiand || return 0
     if [ ! -s "$T/static/queries.txt" ]; then
         mkdir -p "$T/static"
         python3 "$HERE/genzone.py" static "$T/static/example.com.zone" \
             "$T/static/queries.txt" >/dev/null
     fi
-    say "== query log: meridiand on the static mix, server.query_log off, then on"
+    say "== $label: meridiand on the static mix, $setting off, then on"
     for mode in off on; do
-        say "-- meridiand, query log $mode"
+        say "-- meridiand, $label $mode"
         NOISY=0
         SRV_SHARES_CPU=$([ "$mode" = on ] && echo 1 || echo 0)
         QL_MPORT=$(free_port)
-        if ! launch meridiand "$T/static/example.com.zone" "querylog-$mode" \
+        if ! launch meridiand "$T/static/example.com.zone" "$kind-$mode" \
             host0000.example.com "$READY_TIMEOUT" || ! measure_qps "$T/static/queries.txt"; then
-            printf '%s|failed\n' "$mode" >>"$T/rows.querylog"
+            printf '%s|failed\n' "$mode" >>"$T/rows.$kind"
             stop_server
             continue
         fi
@@ -627,37 +636,42 @@ mix_querylog() {
             m=$(python3 -c 'import sys, urllib.request as u
 print(u.urlopen(sys.argv[1], timeout=5).read().decode())' "http://127.0.0.1:$QL_MPORT/metrics")
             q=$(printf '%s\n' "$m" | awk '/^meridian_queries_total/ { n += $2 } END { printf "%.0f", n }')
-            d=$(printf '%s\n' "$m" | awk '/^meridian_querylog_dropped_total/ { printf "%.0f", $2 }')
+            total() { printf '%s\n' "$m" | awk -v k="$1" '$1 == k { printf "%.0f", $2 }'; }
             stop_server
-            acct="$(wc -l <"$SRV_DIR/query.log") lines for $q queries, $d dropped"
-            say "  log: $acct"
+            if [ "$kind" = querylog ]; then
+                acct="$(wc -l <"$SRV_DIR/query.log") lines for $q queries, $(total meridian_querylog_dropped_total) dropped"
+            else
+                acct="$(total meridian_dnstap_messages_total) messages for $q queries (2 each), $(total meridian_dnstap_dropped_total) dropped"
+            fi
+            say "  $label: $acct"
         else
             stop_server
         fi
         [ "$NOISY" = 1 ] && m="$mode*" || m=$mode
         printf '%s|%s|%s|%s|%s|%s\n' "$m" "$QPS" "$UTIL" "$PER_CPU" "$dp" "$acct" \
-            >>"$T/rows.querylog"
+            >>"$T/rows.$kind"
     done
     SRV_SHARES_CPU=0
-    print_querylog_table
+    print_output_table "$kind" "$label"
 }
 
-print_querylog_table() {
-    [ -s "$T/rows.querylog" ] || return
+# print_output_table KIND LABEL
+print_output_table() {
+    [ -s "$T/rows.$1" ] || return
     say ""
-    say "query log: meridiand on the static mix with the log off and on.  qps/core: median of" \
-        "$RUNS x $RUN_SECS s, the log's writer thread on the same core"
+    say "$2: meridiand on the static mix with it off and on.  qps/core: median of" \
+        "$RUNS x $RUN_SECS s, the writer thread on the same core"
     say "as the worker; dnsperf: $DNSPERF_SECS s from CPU 1, as operators measure (dnsperf's" \
-        "core is the limit); on/off = the share kept with the log on"
-    awk -F'|' '
+        "core is the limit); on/off = the share kept with it on"
+    awk -F'|' -v label="$2" '
         function share(v, base) {
             return (base + 0 > 0 && v + 0 > 0) ? sprintf("%.2f", v / base) : "-"
         }
         { row[NR] = $0; if ($1 ~ /^off/) { off = $2; offdp = $5 } }
         END {
             fmt = "%-9s | %15s | %4s | %9s | %6s | %11s | %6s | %s\n"
-            printf fmt, "query log", "static qps/core", "CPU", "qps/CPU-s", "on/off", "dnsperf qps",
-                "on/off", "log"
+            printf fmt, label, "static qps/core", "CPU", "qps/CPU-s", "on/off", "dnsperf qps",
+                "on/off", "accounting"
             for (i = 1; i <= NR; i++) {
                 split(row[i], f, "|")
                 on = f[1] ~ /^on/
@@ -665,7 +679,7 @@ print_querylog_table() {
                     on ? share(f[2], off) : "-", f[5] == "" ? "-" : f[5],
                     on ? share(f[5], offdp) : "-", f[6] == "" ? "-" : f[6]
             }
-        }' "$T/rows.querylog"
+        }' "$T/rows.$1"
 }
 
 # The cost of DNS cookies (RFC 7873): meridiand on the static mix, every query without a

@@ -13,7 +13,9 @@ GEO=$E2E_DIR/geo
 D=$TEST_TMP
 export PYTHONDONTWRITEBYTECODE=1
 
-command -v mmdblookup >/dev/null 2>&1 || bail_out "mmdblookup is installed" "apt-get install mmdb-bin"
+require_tool mmdblookup mmdb-bin
+perl -MMaxMind::DB::Writer::Tree -e 1 2>/dev/null ||
+    skip_all "the Perl MMDB writer is not installed (Debian: apt-get install libmaxmind-db-writer-perl)"
 perl "$GEO/mkmmdb.pl" "$D" 2>"$D/mkmmdb.err" ||
     bail_out "geo/mkmmdb.pl writes the fixtures" "$(cat "$D/mkmmdb.err")" \
         "(it needs libmaxmind-db-writer-perl)"

@@ -23,7 +23,7 @@ N6=${GEO_REAL_N6:-100}
 # Test points realcheck.py prints per database: four per address family.
 POINTS=8
 
-command -v mmdblookup >/dev/null 2>&1 || bail_out "mmdblookup is installed" "apt-get install mmdb-bin"
+require_tool mmdblookup mmdb-bin
 
 # skip_points N REASON: N test points that did not run, as SKIPs for the TAP driver.
 skip_points()

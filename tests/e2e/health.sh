@@ -11,6 +11,7 @@
 # +subnet= and geoip.nets, which gives each client network its own fallback order.
 
 . "$(dirname "$0")/lib.sh"
+require_tool openssl openssl # the HTTPS targets' certificate
 
 HEALTH=$E2E_DIR/health
 BE=$TEST_TMP/be # one directory per backend address: answer, requests, ready

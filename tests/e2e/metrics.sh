@@ -10,7 +10,7 @@
 # shellcheck source=ops/helpers.sh
 . "$E2E_DIR/ops/helpers.sh"
 
-command -v curl >/dev/null 2>&1 || bail_out "curl is installed"
+require_tool curl curl
 
 PORT=$(free_port)
 MPORT=$(free_port)

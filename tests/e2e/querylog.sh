@@ -11,7 +11,7 @@
 # shellcheck source=ops/helpers.sh
 . "$E2E_DIR/ops/helpers.sh"
 
-command -v curl >/dev/null 2>&1 || bail_out "curl is installed"
+require_tool curl curl
 
 # shellcheck disable=SC2016 # $ORIGIN and $TTL are zone file directives
 cat >"$TEST_TMP/ql.zone" <<'EOF'

@@ -12,7 +12,7 @@ SOAK_SECONDS=${SOAK_SECONDS:-60}
 NAMES=3000
 D=$TEST_TMP
 
-command -v dnsperf >/dev/null 2>&1 || bail_out "dnsperf is installed" "apt-get install dnsperf"
+require_tool dnsperf dnsperf
 
 # ASan keeps freed memory in a quarantine of up to 256 MB before reusing it, which would
 # show every reload's freed zone as growth.  A small quarantine keeps RSS meaningful.

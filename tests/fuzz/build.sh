@@ -26,7 +26,7 @@ command -v "$CC" >/dev/null || {
     echo "build.sh: $CC not found; install clang (Debian: clang libclang-rt-14-dev)" >&2
     exit 1
 }
-PKGS=(ldns libmaxminddb libevent libevent_pthreads yaml-0.1 libcurl json-c)
+PKGS=(ldns libmaxminddb libevent libevent_pthreads yaml-0.1 libcurl json-c libfstrm libprotobuf-c)
 pkg-config --exists "${PKGS[@]}" || {
     echo "build.sh: pkg-config does not know all of: ${PKGS[*]}" >&2
     exit 1
@@ -71,10 +71,16 @@ for f in "$src"/{lib,zones,geoip,server,server/fleet}/*.c; do
     sources+=("$f")
 done
 [ "${FUZZ_ARENA:-asan}" != project ] && sources+=("$src/tests/fuzz/arena_asan.c")
+# The dnstap schema's code, generated into OUTDIR/server/ (found through -I$out).
+if [ ! -f "$out/server/dnstap.pb-c.c" ] || [ "$src/server/dnstap.proto" -nt "$out/server/dnstap.pb-c.c" ]; then
+    (cd "$src" && protoc-c --c_out="$out" server/dnstap.proto)
+fi
+sources+=("$out/server/dnstap.pb-c.c")
 
 stale=()
 for f in "${sources[@]}"; do
     rel=${f#"$src"/}
+    rel=${rel#"$out"/}
     obj="$out/obj/${rel//\//_}"
     obj=${obj%.c}.o
     if [ ! -f "$obj" ] || [ "$f" -nt "$obj" ] || [ "$lib_dep" -nt "$obj" ]; then stale+=("$f"); fi
@@ -84,7 +90,7 @@ if [ ${#stale[@]} -gt 0 ]; then
     export CC CFLAGS CPPFLAGS src out
     # shellcheck disable=SC2016 # expanded by the inner sh
     printf '%s\n' "${stale[@]}" | xargs -P "$JOBS" -I{} sh -c '
-        f={}; rel=${f#"$src"/}; obj="$out/obj/$(echo "$rel" | tr / _)"; obj=${obj%.c}.o
+        f={}; rel=${f#"$src"/}; rel=${rel#"$out"/}; obj="$out/obj/$(echo "$rel" | tr / _)"; obj=${obj%.c}.o
         $CC $CFLAGS -fsanitize=fuzzer-no-link $CPPFLAGS -c "$f" -o "$obj.tmp" && mv "$obj.tmp" "$obj"'
 fi
 # Objects of sources that no longer exist must not linger in the archive.
@@ -92,6 +98,7 @@ lib="$out/libmeridian-fuzz.a"
 objs=()
 for f in "${sources[@]}"; do
     rel=${f#"$src"/}
+    rel=${rel#"$out"/}
     o="$out/obj/${rel//\//_}"
     objs+=("${o%.c}.o")
 done

@@ -372,7 +372,7 @@ START_TEST(unknown_keys_list_the_accepted_ones)
                ":3:1: error: unknown key \"zonez\" in the top level; did you mean \"zones\"?");
     ck_assert_ptr_nonnull(strstr(d.text, " metrics, "));
     ck_assert_ptr_nonnull(strstr(d.text, " query_log, nsid, identity, version, cookies, "
-                                         "cookie_secret_file\n"));
+                                         "cookie_secret_file, dnstap\n"));
 }
 END_TEST
 
