@@ -83,10 +83,17 @@ check_match "meridiand looks for /etc/meridian/meridian.yaml by default" \
 
 # ---- the packaged server on the packaged config ---------------------------------------------
 
-# Only the listen address changes, to a free loopback port; the zone path stays relative.
+# The listen address moves to a free loopback port and the control socket and state file
+# into the test's directory; the zone path stays relative.
 PORT=$(free_port)
 CONF=$ROOT/etc/meridian/meridian.yaml
-sed -i "s|^  listen: .*|  listen: [\"127.0.0.1:$PORT\"]|" "$CONF"
+check_match "the packaged config keeps its control socket under /run/meridian" \
+    '^  control: /run/meridian/control\.sock$' "$(cat "$CONF")"
+check_match "the packaged config keeps its state under /var/lib/meridian" \
+    '^  state: /var/lib/meridian/state\.yaml$' "$(cat "$CONF")"
+sed -i -e "s|^  listen: .*|  listen: [\"127.0.0.1:$PORT\"]|" \
+    -e "s|^  control: .*|  control: $TEST_TMP/control.sock|" \
+    -e "s|^  state: .*|  state: $TEST_TMP/state.yaml|" "$CONF"
 check_match "the packaged config names the new port" "127\\.0\\.0\\.1:$PORT" "$(cat "$CONF")"
 MERIDIAND=$ROOT/usr/sbin/meridiand start_server "$CONF"
 check_dns "the packaged zone answers a static name" "static.example.com A" --skip edns \
