@@ -115,6 +115,22 @@ static bool geo_key(struct dyn *d, struct dyn_service *s, const struct conf_geo_
     return true;
 }
 
+/* The choice geo_key filed key under. */
+static const struct dyn_choice *geo_lookup_key(const struct dyn_service *s, const char *k)
+{
+    size_t len = strlen(k);
+    if (strcmp(k, "default") == 0)
+        return s->deflt;
+    if (len == 2 && continent_index(k) < CONTINENTS)
+        return s->by_continent[continent_index(k)];
+    if (len == 2)
+        return s->by_country[(k[0] - 'A') * 26 + (k[1] - 'A')];
+    for (unsigned i = 0; i < s->nsubdivs; i++)
+        if (strcmp(s->subdivs[i].key, k) == 0)
+            return s->subdivs[i].choice;
+    return s->deflt;
+}
+
 static bool service_geo(struct dyn *d, struct dyn_service *s, const struct conf_service *cs)
 {
     s->subdivs = arena_alloc(&d->arena, (cs->nmap + 1) * sizeof(*s->subdivs));
@@ -157,7 +173,8 @@ static bool nets_build(struct dyn *d, const struct conf_geoip *g)
 {
     if (!g->nnets)
         return true;
-    if (!(d->nets = nettree_new()))
+    d->net_choices = arena_alloc(&d->arena, g->nnets * sizeof(*d->net_choices));
+    if (!d->net_choices || !(d->nets = nettree_new()))
         return false;
     for (size_t i = 0; i < g->nnets; i++) {
         const struct conf_net *n = &g->nets[i];
@@ -167,8 +184,35 @@ static bool nets_build(struct dyn *d, const struct conf_geoip *g)
         const struct dyn_choice *c = choice_build(d, &cc, label);
         if (!c || nettree_add(d->nets, n->ip.family, n->ip.addr, n->prefix, c) == -2)
             return false; /* -1, a duplicate, cannot happen: the config rejects those */
+        d->net_choices[d->nnets++] = c;
     }
     nettree_seal(d->nets);
+    return true;
+}
+
+/* ---- fail-open entries ---------------------------------------------------------------- */
+
+/* A service's entries: what a client can be answered from, each failing open alone. */
+static bool entries_build(struct dyn *d, struct dyn_service *s, const struct conf_service *cs)
+{
+    bool located = s->policy != POLICY_WEIGHTED && s->policy != POLICY_FAILOVER;
+    size_t n = (s->policy == POLICY_GEO ? cs->nmap : 1) + (located ? d->nnets : 0);
+    s->entries = arena_alloc(&d->arena, n * sizeof(*s->entries));
+    if (!s->entries)
+        return false;
+    if (s->policy == POLICY_GEO) {
+        for (size_t i = 0; i < cs->nmap; i++) /* the same order as the config's keys */
+            s->entries[s->nentries++] = geo_lookup_key(s, cs->map[i].key);
+    } else {
+        struct dyn_choice *c = arena_alloc(&d->arena, sizeof(*c));
+        if (!c)
+            return false;
+        *c = s->set.n || !located ? s->set : d->all;
+        c->label = "*";
+        s->entries[s->nentries++] = c;
+    }
+    for (unsigned i = 0; located && i < d->nnets; i++)
+        s->entries[s->nentries++] = d->net_choices[i];
     return true;
 }
 
@@ -190,7 +234,12 @@ static bool dyn_build(struct dyn *d, const struct config *c, struct diag *diag)
     for (size_t i = 0; i < c->nservices; i++)
         if (!service_build(d, &d->services[d->nservices++], c, &c->services[i], diag))
             return false;
-    return nets_build(d, &c->geoip);
+    if (!nets_build(d, &c->geoip))
+        return false;
+    for (unsigned i = 0; i < d->nservices; i++)
+        if (!entries_build(d, &d->services[i], &c->services[i]))
+            return false;
+    return true;
 }
 
 struct dyn *dyn_new(const struct config *c, struct diag *diag)
@@ -288,6 +337,23 @@ bool dyn_service_all_down(const struct dyn *d, unsigned service)
         if (service_uses(cs, r) && region_admin_ok(d, s, r) && region_healthy(&d->regions[r]))
             return false;
     return true;
+}
+
+unsigned dyn_entry_count(const struct dyn *d, unsigned service)
+{
+    return d->services[service].nentries;
+}
+
+const char *dyn_entry_label(const struct dyn *d, unsigned service, unsigned entry)
+{
+    return d->services[service].entries[entry]->label;
+}
+
+bool dyn_entry_usable(const struct dyn *d, unsigned service, unsigned entry,
+                      const struct dyn_without *w)
+{
+    const struct dyn_service *s = &d->services[service];
+    return choice_usable(d, s, s->entries[entry], w);
 }
 
 struct dyn_scratch *dyn_scratch_new(void)

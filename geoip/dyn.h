@@ -55,6 +55,24 @@ bool dyn_service_uses(const struct dyn *d, unsigned service, unsigned region);
  * are failing open. */
 bool dyn_service_all_down(const struct dyn *d, unsigned service);
 
+/* A change being weighed: the regions marked in regions (by config index, nregions of
+ * them) taken out of one service (its index), or out of every service when service is -1. */
+struct dyn_without {
+    int service;
+    const bool *regions;
+};
+
+/* Fail open is decided per entry of a service: each key of a geo map and each geoip.nets
+ * network (for the location policies) is one, and the one set of a weighted or failover
+ * service is labelled "*". */
+unsigned dyn_entry_count(const struct dyn *d, unsigned service);
+const char *dyn_entry_label(const struct dyn *d, unsigned service, unsigned entry);
+
+/* True when the entry has a usable region: not drained, not weighted 0, an address up;
+ * with w's regions taken out when w is not NULL. */
+bool dyn_entry_usable(const struct dyn *d, unsigned service, unsigned entry,
+                      const struct dyn_without *w);
+
 /* True when every region the service can pick has a CNAME target (DYNC needs one). */
 bool dyn_service_has_cnames(const struct dyn *d, unsigned service);
 

@@ -80,6 +80,21 @@ static uint64_t effective_weight(const struct dyn_service *s, const struct dyn_c
     return w >= 0 ? (uint64_t)w : c->weights[i];
 }
 
+bool choice_usable(const struct dyn *d, const struct dyn_service *s, const struct dyn_choice *c,
+                   const struct dyn_without *w)
+{
+    bool here = w && w->regions && (w->service < 0 || &d->services[w->service] == s);
+    for (unsigned i = 0; i < c->n; i++) {
+        unsigned r = c->regions[i];
+        if (here && w->regions[r])
+            continue;
+        if (region_admin_ok(d, s, r) && region_healthy(&d->regions[r]) &&
+            (!c->weights || effective_weight(s, c, i) > 0))
+            return true;
+    }
+    return false;
+}
+
 /* Proportional choice among the eligible, weights renormalised over them. */
 static int weighted(const struct dyn *d, const struct dyn_service *s, const struct dyn_choice *c,
                     struct dyn_scratch *ws, bool dync, enum pass pass)

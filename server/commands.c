@@ -225,6 +225,29 @@ static void status_service_region(const struct view *v, unsigned si, unsigned r,
     sb_printf(out, "%s\n", drained ? " DRAINED for this service" : eff < 0 ? " in service" : "");
 }
 
+/* The entries of the service that fail open, each on its own line or in a JSON list. */
+static void status_entries(const struct view *v, unsigned si, struct strbuf *out, bool json)
+{
+    const char *sep = "";
+    if (json)
+        sb_puts(out, ", \"failing_open_entries\": [");
+    for (unsigned e = 0; e < dyn_entry_count(v->dyn, si); e++) {
+        if (dyn_entry_usable(v->dyn, si, e, NULL))
+            continue;
+        if (json) {
+            sb_puts(out, sep);
+            sb_json_str(out, dyn_entry_label(v->dyn, si, e));
+            sep = ", ";
+        } else {
+            sb_printf(out,
+                      "    entry %s: FAILING OPEN (every region it lists is down or drained)\n",
+                      dyn_entry_label(v->dyn, si, e));
+        }
+    }
+    if (json)
+        sb_puts(out, "]");
+}
+
 static void status_service(const struct view *v, unsigned si, struct strbuf *out, bool json)
 {
     static const char *const policies[] = {"geo", "weighted", "nearest", "latency", "failover"};
@@ -233,11 +256,14 @@ static void status_service(const struct view *v, unsigned si, struct strbuf *out
     if (json) {
         sb_printf(out, "%s{\"name\": ", si ? ", " : "");
         sb_json_str(out, s->name);
-        sb_printf(out, ", \"policy\": \"%s\", \"failing_open\": %s, \"regions\": [",
-                  policies[s->policy], failing ? "true" : "false");
+        sb_printf(out, ", \"policy\": \"%s\", \"failing_open\": %s", policies[s->policy],
+                  failing ? "true" : "false");
+        status_entries(v, si, out, json);
+        sb_puts(out, ", \"regions\": [");
     } else {
         sb_printf(out, "  %s: policy %s%s\n", s->name, policies[s->policy],
                   failing ? ", FAILING OPEN (every region down or drained)" : "");
+        status_entries(v, si, out, json);
     }
     bool first = true;
     for (unsigned r = 0; r < v->conf->nregions; r++) {
@@ -310,6 +336,7 @@ static bool cmd_weight(const struct command *cmd, struct strbuf *out)
         return false;
     }
     log_info("control: service %s region %s weight %ld", cmd->args[0], cmd->args[1], n);
+    daemon_state_changed();
     char msg[600];
     snprintf(msg, sizeof(msg), "service %s region %s: weight %ld", cmd->args[0], cmd->args[1], n);
     return done(cmd, out, msg);
@@ -359,6 +386,7 @@ static bool cmd_drain(const struct command *cmd, struct strbuf *out, bool drain)
     snprintf(msg, sizeof(msg), "region %s %s%s%s", cmd->args[0], drain ? "drained" : "undrained",
              cmd->nargs > 1 ? " for service " : "", cmd->nargs > 1 ? cmd->args[1] : "");
     log_info("control: %s", msg);
+    daemon_state_changed();
     return done(cmd, out, msg);
 }
 

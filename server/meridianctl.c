@@ -50,8 +50,11 @@ static const struct help help_WEIGHT = {
     "meridianctl weight api us-east-1 80"};
 static const struct help help_DRAIN = {
     "Takes REGION out of every answer, or only out of SERVICE's answers, whatever its\n"
-    "health says, as for maintenance.  Clients move to the next region of each policy.\n"
-    "Kept in the state file across restarts until undrain.",
+    "health says, as for maintenance.  Clients move to the next usable region of their\n"
+    "map entry or policy.  Where REGION is the last usable one of a service or entry\n"
+    "(such as GB: [eu-west-1]), those clients stay on REGION: they fail open, as if every\n"
+    "region were up, and status and the log say so.  Kept in the state file across\n"
+    "restarts until undrain.",
     "meridianctl drain eu-west-1\n  meridianctl drain eu-west-1 api"};
 static const struct help help_UNDRAIN = {
     "Puts a drained REGION back, everywhere or for SERVICE only; it serves again as soon\n"

@@ -107,6 +107,14 @@ static void services(struct strbuf *b, const struct view *v)
     for (unsigned i = 0; v->dyn && i < dyn_service_count(v->dyn); i++)
         sb_printf(b, "meridian_service_failing_open{service=\"%s\"} %d\n",
                   dyn_service_name(v->dyn, i), dyn_service_all_down(v->dyn, i));
+    family(b, "meridian_entry_failing_open", "gauge",
+           "1 while every region of the service's map entry (\"*\": its one set) is down or "
+           "drained.");
+    for (unsigned i = 0; v->dyn && i < dyn_service_count(v->dyn); i++)
+        for (unsigned e = 0; e < dyn_entry_count(v->dyn, i); e++)
+            sb_printf(b, "meridian_entry_failing_open{service=\"%s\",entry=\"%s\"} %d\n",
+                      dyn_service_name(v->dyn, i), dyn_entry_label(v->dyn, i, e),
+                      !dyn_entry_usable(v->dyn, i, e, NULL));
     family(b, "meridian_region_drained", "gauge", "1 while the region is drained everywhere.");
     for (size_t r = 0; r < v->conf->nregions; r++) {
         const struct region_state *rs = state_region_find(v->conf->regions[r].name);
