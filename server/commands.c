@@ -7,6 +7,7 @@
 #include "lib/log.h"
 #include "server/daemon.h"
 #include "server/explain.h"
+#include "server/guard.h"
 #include "server/rcode.h"
 #include "server/statefile.h"
 #include "server/stats.h"
@@ -62,7 +63,7 @@ static int split(const char *line, size_t len, char words[][CTL_WORD_MAX + 1], u
 
 int command_parse(const char *line, size_t len, struct command *cmd, char *err, size_t errsize)
 {
-    char words[COMMAND_ARGS_MAX + 2][CTL_WORD_MAX + 1];
+    char words[COMMAND_ARGS_MAX + 3][CTL_WORD_MAX + 1];
     memset(cmd, 0, sizeof(*cmd));
     if (!printable(line, len)) {
         snprintf(err, errsize,
@@ -70,7 +71,7 @@ int command_parse(const char *line, size_t len, struct command *cmd, char *err, 
                  "text such as \"status\"");
         return -1;
     }
-    int n = split(line, len, words, COMMAND_ARGS_MAX + 2);
+    int n = split(line, len, words, COMMAND_ARGS_MAX + 3);
     int first = n > 0 && strcmp(words[0], "--json") == 0;
     cmd->json = first;
     if (n - first < 1) {
@@ -80,15 +81,22 @@ int command_parse(const char *line, size_t len, struct command *cmd, char *err, 
     for (size_t i = 0; i < ARRAY_LEN(specs); i++) {
         if (strcmp(words[first], specs[i].name) != 0)
             continue;
-        unsigned nargs = (unsigned)(n - first - 1);
-        if (nargs < specs[i].min || nargs > specs[i].max) {
+        bool forcible = strstr(specs[i].usage, CTL_FORCE) != NULL;
+        unsigned nargs = 0, words_left = 0;
+        for (int a = first + 1; a < n; a++) {
+            if (forcible && !cmd->force && strcmp(words[a], CTL_FORCE) == 0)
+                cmd->force = true;
+            else if (nargs < COMMAND_ARGS_MAX)
+                memcpy(cmd->args[nargs++], words[a], sizeof(cmd->args[0]));
+            else
+                words_left++;
+        }
+        if (nargs < specs[i].min || nargs + words_left > specs[i].max) {
             snprintf(err, errsize, "usage: %s", specs[i].usage);
             return -1;
         }
         cmd->kind = specs[i].kind;
         cmd->nargs = nargs;
-        for (unsigned a = 0; a < nargs; a++)
-            memcpy(cmd->args[a], words[first + 1 + a], sizeof(cmd->args[a]));
         return 0;
     }
     snprintf(err, errsize, "unknown command \"%.40s\"; try help", words[first]);
@@ -308,6 +316,34 @@ static bool persist(const struct command *cmd, struct strbuf *out)
     return rc == 0;
 }
 
+/* Refuses, unless forced, to take region ri out of service si (every service when -1)
+ * where that leaves a service or map entry with no usable region; a forced change is
+ * logged with what it leaves so. */
+static bool guard_ok(const struct command *cmd, struct strbuf *out, int si, int ri)
+{
+    const struct view *v = view_current();
+    bool *out_regions = calloc(v->conf->nregions + 1, sizeof(bool));
+    if (!out_regions)
+        return fail(cmd, out, "out of memory");
+    out_regions[ri] = true;
+    struct dyn_without w = {si, out_regions};
+    struct strbuf broken;
+    sb_init(&broken);
+    unsigned n = guard_breaks(v->dyn, &w, &broken);
+    free(out_regions);
+    bool ok = n == 0 || cmd->force;
+    if (n && cmd->force)
+        log_warn("control: forced (%s): %s left with no usable region: failing open",
+                 specs[cmd->kind].name, sb_str(&broken));
+    else if (n)
+        fail(cmd, out,
+             "refused: that would leave %s with no usable region (its clients would fail "
+             "open); add --force to do it anyway",
+             sb_str(&broken));
+    sb_free(&broken);
+    return ok;
+}
+
 static int region_index(const struct view *v, const char *name)
 {
     return conf_find_region(v->conf, name);
@@ -327,6 +363,8 @@ static bool cmd_weight(const struct command *cmd, struct strbuf *out)
         return fail(cmd, out, "service %s never picks region %s", cmd->args[0], cmd->args[1]);
     if (*end || end == cmd->args[2] || n < 0 || n > CTL_WEIGHT_MAX)
         return fail(cmd, out, "weight must be a whole number from 0 to %d", CTL_WEIGHT_MAX);
+    if (n == 0 && !guard_ok(cmd, out, si, ri))
+        return false;
     struct svc_region_state *st = state_svc_region(cmd->args[0], cmd->args[1]);
     if (!st)
         return fail(cmd, out, "out of memory");
@@ -377,6 +415,12 @@ static bool cmd_drain(const struct command *cmd, struct strbuf *out, bool drain)
     atomic_bool *flag = drain_flag(cmd, out);
     if (!flag)
         return false;
+    if (drain && !atomic_load(flag)) {
+        const struct config *c = view_current()->conf;
+        int si = cmd->nargs > 1 ? conf_find_service(c, cmd->args[1]) : -1;
+        if (!guard_ok(cmd, out, si, conf_find_region(c, cmd->args[0])))
+            return false;
+    }
     bool old = atomic_exchange(flag, drain);
     if (!persist(cmd, out)) {
         atomic_store(flag, old);

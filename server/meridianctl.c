@@ -46,16 +46,18 @@ static const struct help help_STATUS = {
 static const struct help help_WEIGHT = {
     "Sets the weight of REGION within SERVICE to N (a whole number from 0 to 1000000), in\n"
     "place of the config's.  Weights are relative: 80 and 20 split traffic 80/20.  Takes\n"
-    "effect on the next query and is kept in the state file across restarts.",
+    "effect on the next query and is kept in the state file across restarts.  A weight of\n"
+    "0 that would leave the service with no usable region is refused; --force sets it.",
     "meridianctl weight api us-east-1 80"};
 static const struct help help_DRAIN = {
     "Takes REGION out of every answer, or only out of SERVICE's answers, whatever its\n"
     "health says, as for maintenance.  Clients move to the next usable region of their\n"
-    "map entry or policy.  Where REGION is the last usable one of a service or entry\n"
-    "(such as GB: [eu-west-1]), those clients stay on REGION: they fail open, as if every\n"
-    "region were up, and status and the log say so.  Kept in the state file across\n"
-    "restarts until undrain.",
-    "meridianctl drain eu-west-1\n  meridianctl drain eu-west-1 api"};
+    "map entry or policy.  Where REGION is the last usable one (not drained, an address\n"
+    "up) of a service or entry such as GB: [eu-west-1], those clients would stay on REGION\n"
+    "(they fail open), so the drain is refused with the list of what it would leave so;\n"
+    "--force drains all the same, the log says so, and they fail open.  Kept in the state\n"
+    "file across restarts until undrain.",
+    "meridianctl drain eu-west-1\n  meridianctl drain eu-west-1 api --force"};
 static const struct help help_UNDRAIN = {
     "Puts a drained REGION back, everywhere or for SERVICE only; it serves again as soon\n"
     "as its health checks pass.",
@@ -181,7 +183,15 @@ static bool weight_ok(const char *s)
 
 static bool args_ok(const struct command *c, int argc, char **argv)
 {
-    if ((unsigned)argc < c->min || (unsigned)argc > c->max) {
+    /* --force, where the command takes it, may stand anywhere and counts as no argument. */
+    char *plain[CTL_LINE_MAX / 2];
+    int nplain = 0, forced = 0;
+    for (int i = 0; i < argc && nplain < (int)(sizeof(plain) / sizeof(plain[0])); i++)
+        if (!forced && strstr(c->usage, CTL_FORCE) && !strcmp(argv[i], CTL_FORCE))
+            forced = 1;
+        else
+            plain[nplain++] = argv[i];
+    if ((unsigned)nplain < c->min || (unsigned)nplain > c->max) {
         fprintf(stderr, "meridianctl: usage: meridianctl [OPTIONS] %s\n  e.g. %s\n", c->usage,
                 c->help->example);
         for (int i = 0; i < argc; i++)
@@ -195,7 +205,7 @@ static bool args_ok(const struct command *c, int argc, char **argv)
     for (int i = 0; i < argc; i++)
         if (!word_ok(argv[i]))
             return false;
-    return strcmp(c->name, "weight") || weight_ok(argv[2]);
+    return strcmp(c->name, "weight") || weight_ok(plain[2]);
 }
 
 /* "[--json] COMMAND ARG...\n" into line; false when it would not fit. */

@@ -125,7 +125,21 @@ check_ctl "drain us-east-1" 0 "^region us-east-1 drained\$" drain us-east-1
 only pay "failover pay right after drain us-east-1" "$EU"
 only api "weighted api (50/50) right after drain us-east-1" "$EU"
 only www "geo web right after drain us-east-1 (apac-south first anyway)" "$AP"
-check_ctl "drain apac-south" 0 "^region apac-south drained\$" drain apac-south
+# Draining apac-south too would leave web's default entry with no usable region: refused,
+# with what it would break, and nothing changes; --force does it and says so in the log.
+sum=$(state_sum)
+check_ctl "drain apac-south, web's last usable default region, is refused (exit 1)" 1 \
+    "^refused: that would leave service web entry default with no usable region" drain apac-south
+check_eq "the refused drain leaves the state file unchanged" "$sum" "$(state_sum)"
+check_eq "--json status: the refused drain left apac-south in service" false \
+    "$(status_json regions/apac-south/drained)"
+only www "geo web after the refused drain still gets apac-south" "$AP"
+check_ctl "weight 0 for api's last usable region is refused too (exit 1)" 1 \
+    "^refused: that would leave service api with no usable region" weight api eu-west-1 0
+check_eq "the refused weight leaves the state file unchanged" "$sum" "$(state_sum)"
+check_ctl "drain apac-south --force" 0 "^region apac-south drained\$" drain apac-south --force
+check_eq "the forced drain is logged with what it leaves failing open" 1 \
+    "$(log_count 'control: forced \(drain\): service web entry default left with no usable region')"
 # Both of web's regions are out now: it fails open (as if all were up), as for health.
 only www "geo web with both its regions drained fails open to its first" "$AP"
 ctl status
@@ -145,7 +159,7 @@ check_ctl "undrain apac-south" 0 "^region apac-south undrained\$" undrain apac-s
 open_re='service web entry GB: every region it lists is down or drained: its clients are answered as if all were up \(fail open\)'
 back_re='service web entry GB: a region is back in service: no longer failing open'
 check_eq "no log line yet for web's GB entry" 0 "$(log_count "$open_re")"
-ok_ctl drain eu-west-1
+ok_ctl drain eu-west-1 --force
 check_eq "drain eu-west-1 logs that web's GB entry fails open, once" 1 "$(log_count "$open_re")"
 ctl status
 check_match "status marks web's GB entry FAILING OPEN" \
@@ -160,7 +174,7 @@ check_eq "undrain eu-west-1 logs that web's GB entry stops failing open" 1 "$(lo
 check_eq "--json status: web's failing_open_entries is empty again" '[]' \
     "$(status_json services/web/failing_open_entries)"
 ok_ctl weight api eu-west-1 0
-ok_ctl weight api us-east-1 0
+ok_ctl weight api us-east-1 0 --force
 check_eq "weights 0 for every api region log api failing open" 1 \
     "$(log_count 'service api: every region it can pick is down or drained')"
 ok_ctl weight api us-east-1 50
