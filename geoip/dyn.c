@@ -148,7 +148,11 @@ static bool service_build(struct dyn *d, struct dyn_service *s, const struct con
     s->name = cs->name;
     s->policy = cs->policy;
     s->ttl = cs->ttl;
+    s->ttl_degraded = cs->ttl_degraded;
+    s->failback_manual = cs->failback_manual;
     s->max_answers = cs->max_answers;
+    if (!(s->sst = state_service(cs->name)))
+        return false;
     s->st = arena_alloc(&d->arena, (c->nregions + 1) * sizeof(*s->st));
     if (!s->st)
         return false;
@@ -339,6 +343,18 @@ bool dyn_service_all_down(const struct dyn *d, unsigned service)
     return true;
 }
 
+unsigned dyn_failover_order(const struct dyn *d, unsigned service, const uint16_t **regions)
+{
+    const struct dyn_service *s = &d->services[service];
+    *regions = s->set.regions;
+    return s->policy == POLICY_FAILOVER ? s->set.n : 0;
+}
+
+bool dyn_region_admitted(const struct dyn *d, unsigned service, unsigned region)
+{
+    return region_admin_ok(d, &d->services[service], region);
+}
+
 unsigned dyn_entry_count(const struct dyn *d, unsigned service)
 {
     return d->services[service].nentries;
@@ -408,6 +424,29 @@ static void pick_addresses(const struct dyn_region *r, const struct dyn_service 
     out->n = want;
 }
 
+/* Whether an address of the answer has failed its last probe but is not down yet. */
+static bool any_suspect(const struct dyn_region *r, bool v6, const struct dyn_answer *out)
+{
+    const uint8_t *base = v6 ? r->v6 : r->v4;
+    struct addr_state *const *st = v6 ? r->v6st : r->v4st;
+    size_t size = v6 ? 16 : 4;
+    for (unsigned i = 0; i < out->n; i++)
+        if (atomic_load_explicit(&st[(size_t)(out->addr[i] - base) / size]->suspect,
+                                 memory_order_relaxed))
+            return true;
+    return false;
+}
+
+/* ttl_degraded applies while the answer may soon change: an address of it is failing its
+ * probes, a shift runs, or the answer fails open. */
+static bool degraded(const struct dyn_service *s, const struct dyn_region *r, uint16_t qtype,
+                     const struct dyn_answer *out)
+{
+    if (out->fail_open || atomic_load_explicit(&s->sst->shifting, memory_order_relaxed))
+        return true;
+    return r && qtype != 5 && any_suspect(r, qtype == 28, out);
+}
+
 static void trace_answer(const struct dyn *d, const struct dyn_answer *a, uint16_t qtype,
                          struct diag *trace)
 {
@@ -450,6 +489,13 @@ void dyn_resolve(const struct dyn *d, unsigned service, uint16_t qtype,
             out->cname = r->cname;
         else
             pick_addresses(r, s, qtype == 28, ws, out);
+    }
+    out->ttl_degraded = 0;
+    if (s->ttl_degraded &&
+        degraded(s, out->region >= 0 ? &d->regions[out->region] : NULL, qtype, out)) {
+        out->ttl_degraded = s->ttl_degraded;
+        if (trace)
+            diag_note(trace, "TTL at most %u: the answer may soon change", s->ttl_degraded);
     }
     if (trace)
         trace_answer(d, out, qtype, trace);

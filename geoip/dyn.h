@@ -28,9 +28,10 @@ struct dyn_client {
 struct dyn_answer {
     int region; /* index into the config's regions; -1 when none */
     uint32_t ttl;
-    uint8_t scope;  /* ECS scope prefix (RFC 7871 §7.2.1), never above the source prefix */
-    bool fail_open; /* every candidate was down: answered as if all were up */
-    int32_t pair;   /* the service/region pair's counter id (state.h), or -1 */
+    uint32_t ttl_degraded; /* when not 0, the answer's TTL is at most this: it may soon change */
+    uint8_t scope;         /* ECS scope prefix (RFC 7871 §7.2.1), never above the source prefix */
+    bool fail_open;        /* every candidate was down: answered as if all were up */
+    int32_t pair;          /* the service/region pair's counter id (state.h), or -1 */
     unsigned n;
     const uint8_t *addr[DYN_MAX_ANSWERS]; /* 4 or 16 bytes each, by the query type */
     const uint8_t *cname;                 /* DYNC: the target in wire form */
@@ -43,6 +44,12 @@ void dyn_free(struct dyn *d);
 
 /* Whether region (config index) has an address up, or none to check. */
 bool dyn_region_healthy(const struct dyn *d, unsigned region);
+
+/* A failover service's order, as config region indexes; 0 for other policies. */
+unsigned dyn_failover_order(const struct dyn *d, unsigned service, const uint16_t **regions);
+
+/* Whether the service may use region: not drained anywhere or here, not weighted 0. */
+bool dyn_region_admitted(const struct dyn *d, unsigned service, unsigned region);
 
 /* The services, for reports. */
 unsigned dyn_service_count(const struct dyn *d);

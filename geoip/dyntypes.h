@@ -45,7 +45,9 @@ struct dyn_subdiv {
 struct dyn_service {
     const char *name;
     enum policy_kind policy;
-    uint32_t ttl; /* 0: the record's */
+    uint32_t ttl;          /* 0: the record's */
+    uint32_t ttl_degraded; /* 0: none */
+    bool failback_manual;  /* failover: a region with its held flag set keeps the traffic */
     unsigned max_answers;
     /* geo: the most specific key wins; each table is filled at load */
     const struct dyn_choice **by_country; /* COUNTRY_SLOTS, or NULL when no country key */
@@ -58,6 +60,7 @@ struct dyn_service {
     struct dyn_choice set;
     struct latency_table *latency;
     struct svc_region_state **st; /* by region index */
+    struct service_state *sst;
     /* The entries fail open is decided by: geo map keys in config order, then geoip.nets
      * (for location policies); one set for weighted and failover services. */
     const struct dyn_choice **entries;

@@ -7,11 +7,14 @@
 #include "lib/log.h"
 #include "server/daemon.h"
 #include "server/explain.h"
+#include "server/failback.h"
 #include "server/guard.h"
 #include "server/rcode.h"
+#include "server/shift.h"
 #include "server/statefile.h"
 #include "server/stats.h"
 #include "server/view.h"
+#include "server/yamlwalk.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -261,16 +264,26 @@ static void status_service(const struct view *v, unsigned si, struct strbuf *out
     static const char *const policies[] = {"geo", "weighted", "nearest", "latency", "failover"};
     const struct conf_service *s = &v->conf->services[si];
     bool failing = dyn_service_all_down(v->dyn, si);
+    int held = failback_held(v, si);
     if (json) {
         sb_printf(out, "%s{\"name\": ", si ? ", " : "");
         sb_json_str(out, s->name);
-        sb_printf(out, ", \"policy\": \"%s\", \"failing_open\": %s", policies[s->policy],
+        sb_printf(out,
+                  ", \"policy\": \"%s\", \"failing_open\": %s, \"held\": ", policies[s->policy],
                   failing ? "true" : "false");
+        if (held >= 0)
+            sb_json_str(out, v->conf->regions[held].name);
+        else
+            sb_puts(out, "null");
         status_entries(v, si, out, json);
         sb_puts(out, ", \"regions\": [");
     } else {
-        sb_printf(out, "  %s: policy %s%s\n", s->name, policies[s->policy],
+        sb_printf(out, "  %s: policy %s%s", s->name, policies[s->policy],
                   failing ? ", FAILING OPEN (every region down or drained)" : "");
+        if (held >= 0)
+            sb_printf(out, ", HELD on %s (failback: manual; meridianctl failback %s)",
+                      v->conf->regions[held].name, s->name);
+        sb_puts(out, "\n");
         status_entries(v, si, out, json);
     }
     bool first = true;
@@ -363,6 +376,9 @@ static bool cmd_weight(const struct command *cmd, struct strbuf *out)
         return fail(cmd, out, "service %s never picks region %s", cmd->args[0], cmd->args[1]);
     if (*end || end == cmd->args[2] || n < 0 || n > CTL_WEIGHT_MAX)
         return fail(cmd, out, "weight must be a whole number from 0 to %d", CTL_WEIGHT_MAX);
+    if (shift_running(cmd->args[0]))
+        return fail(cmd, out, "service %s is shifting; pause or abort the shift first",
+                    cmd->args[0]);
     if (n == 0 && !guard_ok(cmd, out, si, ri))
         return false;
     struct svc_region_state *st = state_svc_region(cmd->args[0], cmd->args[1]);
@@ -430,6 +446,87 @@ static bool cmd_drain(const struct command *cmd, struct strbuf *out, bool drain)
     snprintf(msg, sizeof(msg), "region %s %s%s%s", cmd->args[0], drain ? "drained" : "undrained",
              cmd->nargs > 1 ? " for service " : "", cmd->nargs > 1 ? cmd->args[1] : "");
     log_info("control: %s", msg);
+    daemon_state_changed();
+    return done(cmd, out, msg);
+}
+
+/* ---- shift ------------------------------------------------------------------------------- */
+
+/* "--step N" and "--every DURATION" from args[from..]; false once the reason is in out. */
+static bool shift_options(const struct command *cmd, struct strbuf *out, unsigned i, uint32_t *step,
+                          uint64_t *every)
+{
+    for (; i < cmd->nargs; i += 2) {
+        const char *opt = cmd->args[i], *val = i + 1 < cmd->nargs ? cmd->args[i + 1] : NULL;
+        unsigned long long v;
+        char *end;
+        if (!strcmp(opt, "--step") && val && (v = strtoull(val, &end, 10)) >= 1 && !*end &&
+            v <= CTL_WEIGHT_MAX)
+            *step = (uint32_t)v;
+        else if (!strcmp(opt, "--every") && val && yw_parse_ms(val, &v) && v)
+            *every = v;
+        else
+            return fail(cmd, out,
+                        "\"%s\": expected --step N (1 to %d) or --every DURATION (such as 30s "
+                        "or 500ms) after the REGION=WEIGHT pairs",
+                        opt, CTL_WEIGHT_MAX);
+    }
+    return true;
+}
+
+static bool cmd_shift_plan(const struct command *cmd, struct strbuf *out)
+{
+    char regions[COMMAND_ARGS_MAX][256], msg[2048];
+    int64_t to[COMMAND_ARGS_MAX];
+    unsigned n = 0, i = 1;
+    uint32_t step = 10;
+    uint64_t every = 30000;
+    for (; i < cmd->nargs && strncmp(cmd->args[i], "--", 2); i++, n++) {
+        const char *eq = strchr(cmd->args[i], '=');
+        char *end;
+        long w = eq ? strtol(eq + 1, &end, 10) : -1;
+        if (!eq || eq == cmd->args[i] || eq - cmd->args[i] > 253 || end == eq + 1 || *end ||
+            w < 0 || w > CTL_WEIGHT_MAX)
+            return fail(cmd, out, "\"%s\": write REGION=WEIGHT, a weight from 0 to %d",
+                        cmd->args[i], CTL_WEIGHT_MAX);
+        snprintf(regions[n], sizeof(regions[n]), "%.*s", (int)(eq - cmd->args[i]), cmd->args[i]);
+        to[n] = w;
+    }
+    if (!n)
+        return fail(cmd, out, "usage: %s", specs[CMD_SHIFT].usage);
+    if (!shift_options(cmd, out, i, &step, &every))
+        return false;
+    if (shift_start(cmd->args[0], n, regions, to, step, every, cmd->force, msg, sizeof(msg)) < 0)
+        return fail(cmd, out, "%s", msg);
+    daemon_state_changed();
+    return done(cmd, out, msg);
+}
+
+static bool cmd_shift(const struct command *cmd, struct strbuf *out)
+{
+    const char *verb = cmd->args[0];
+    char msg[600];
+    if (!strcmp(verb, "status") && cmd->nargs <= 2) {
+        shift_status(out, cmd->json, cmd->nargs > 1 ? cmd->args[1] : NULL);
+        return true;
+    }
+    if (strcmp(verb, "pause") && strcmp(verb, "resume") && strcmp(verb, "abort"))
+        return cmd_shift_plan(cmd, out);
+    if (cmd->nargs != 2)
+        return fail(cmd, out, "usage: shift %s SERVICE", verb);
+    if (shift_control(verb, cmd->args[1], msg, sizeof(msg)) < 0)
+        return fail(cmd, out, "%s", msg);
+    daemon_state_changed();
+    return done(cmd, out, msg);
+}
+
+/* ---- failback ----------------------------------------------------------------------------- */
+
+static bool cmd_failback(const struct command *cmd, struct strbuf *out)
+{
+    char msg[800];
+    if (failback_release(cmd->args[0], msg, sizeof(msg)) < 0)
+        return fail(cmd, out, "%s", msg);
     daemon_state_changed();
     return done(cmd, out, msg);
 }
@@ -533,6 +630,10 @@ bool command_run(const struct command *cmd, struct strbuf *out)
     case CMD_DRAIN:
     case CMD_UNDRAIN:
         return cmd_drain(cmd, out, cmd->kind == CMD_DRAIN);
+    case CMD_SHIFT:
+        return cmd_shift(cmd, out);
+    case CMD_FAILBACK:
+        return cmd_failback(cmd, out);
     case CMD_RELOAD:
         return cmd_reload(cmd, out);
     case CMD_STATS:

@@ -27,6 +27,10 @@
     X(WEIGHT, "weight", 3, 3, "weight SERVICE REGION N [--force]")                                 \
     X(DRAIN, "drain", 1, 2, "drain REGION [SERVICE] [--force]")                                    \
     X(UNDRAIN, "undrain", 1, 2, "undrain REGION [SERVICE]")                                        \
+    X(SHIFT, "shift", 1, 15,                                                                       \
+      "shift SERVICE REGION=WEIGHT... [--step N] [--every DURATION] [--force] | "                  \
+      "shift status [SERVICE] | shift pause|resume|abort SERVICE")                                 \
+    X(FAILBACK, "failback", 1, 1, "failback SERVICE")                                              \
     X(RELOAD, "reload", 0, 1, "reload [ZONE]")                                                     \
     X(STATS, "stats", 0, 0, "stats")                                                               \
     X(EXPLAIN, "explain", 2, 2, "explain NAME CLIENT-IP")                                          \

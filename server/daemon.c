@@ -6,12 +6,14 @@
 #include "geoip/state.h"
 #include "lib/log.h"
 #include "server/control.h"
+#include "server/failback.h"
 #include "server/failopen.h"
 #include "server/loader.h"
 #include "server/metrics.h"
 #include "server/privilege.h"
 #include "server/probe.h"
 #include "server/querylog.h"
+#include "server/shift.h"
 #include "server/statefile.h"
 #include "server/stats.h"
 #include "server/tcp.h"
@@ -54,6 +56,8 @@ static void count_reload(int rc)
 
 void daemon_state_changed(void)
 {
+    shift_check();
+    failback_check();
     failopen_check();
 }
 
@@ -232,7 +236,7 @@ int daemon_run(const char *conf_path, struct view *v)
     if (hup && term && intr && usr1 && evsignal_add(hup, NULL) == 0 &&
         evsignal_add(term, NULL) == 0 && evsignal_add(intr, NULL) == 0 &&
         evsignal_add(usr1, NULL) == 0 && start_listeners(v->conf) == 0 &&
-        probe_init(d0.base, daemon_state_changed) == 0) {
+        probe_init(d0.base, daemon_state_changed) == 0 && shift_init(d0.base) == 0) {
         probe_sync(v->conf);
         daemon_state_changed(); /* a service may be failing open from the start (initial: down) */
         count_reload(0);        /* start-up is the first complete load */
@@ -246,6 +250,7 @@ int daemon_run(const char *conf_path, struct view *v)
     metrics_stop();
     querylog_shutdown();
     probe_shutdown();
+    shift_shutdown();
     struct event *evs[] = {hup, term, intr, usr1, d0.reclaim_timer};
     for (size_t i = 0; i < ARRAY_LEN(evs); i++)
         if (evs[i])

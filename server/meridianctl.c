@@ -62,6 +62,23 @@ static const struct help help_UNDRAIN = {
     "Puts a drained REGION back, everywhere or for SERVICE only; it serves again as soon\n"
     "as its health checks pass.",
     "meridianctl undrain eu-west-1"};
+static const struct help help_SHIFT = {
+    "Moves the weights of a weighted SERVICE toward REGION=WEIGHT... in steps: each region's\n"
+    "weight changes by at most N (--step, default 10) every DURATION (--every, default\n"
+    "30s), the first step at once.  If a region gaining traffic turns unhealthy, or the\n"
+    "service starts failing open, the weights go back to where they started.  The plan is\n"
+    "kept in the state file; a restart resumes it.  status shows the plans and their last\n"
+    "step or rollback; pause holds the weights where they are, resume goes on, abort puts\n"
+    "back the starting weights.  A target that leaves clients no usable region needs\n"
+    "--force.",
+    "meridianctl shift api us-east-1=50 eu-west-1=50 --step 10 --every 30s\n"
+    "  meridianctl shift status"};
+static const struct help help_FAILBACK = {
+    "Sends a failover SERVICE with failback: manual back from the region its traffic is\n"
+    "held on to the first usable region of its order.  Refused while none before it is\n"
+    "usable.  With failback: manual, traffic that failed over stays on the secondary after\n"
+    "the primary recovers, until this command; the hold is kept across restarts.",
+    "meridianctl failback pay"};
 static const struct help help_RELOAD = {
     "Reads the config and every zone again, or only ZONE's file, and switches to them at\n"
     "once.  If anything fails to load, the previous version keeps serving and the errors\n"
