@@ -259,33 +259,55 @@ static void status_entries(const struct view *v, unsigned si, struct strbuf *out
         sb_puts(out, "]");
 }
 
-static void status_service(const struct view *v, unsigned si, struct strbuf *out, bool json)
+/* The service's shift, if it ever had one: a line, or a JSON string or null. */
+static void status_shift(const char *service, struct strbuf *out, bool json)
+{
+    char shift[1400];
+    const char *state;
+    bool shifted = shift_summary(service, shift, sizeof(shift), &state);
+    if (json) {
+        sb_puts(out, ", \"shift\": ");
+        if (shifted)
+            sb_json_str(out, shift);
+        else
+            sb_puts(out, "null");
+    } else if (shifted) {
+        sb_printf(out, "    shift: %s\n", shift);
+    }
+}
+
+static void status_service_head(const struct view *v, unsigned si, struct strbuf *out, bool json)
 {
     static const char *const policies[] = {"geo", "weighted", "nearest", "latency", "failover"};
     const struct conf_service *s = &v->conf->services[si];
     bool failing = dyn_service_all_down(v->dyn, si);
     int held = failback_held(v, si);
-    if (json) {
-        sb_printf(out, "%s{\"name\": ", si ? ", " : "");
-        sb_json_str(out, s->name);
-        sb_printf(out,
-                  ", \"policy\": \"%s\", \"failing_open\": %s, \"held\": ", policies[s->policy],
-                  failing ? "true" : "false");
-        if (held >= 0)
-            sb_json_str(out, v->conf->regions[held].name);
-        else
-            sb_puts(out, "null");
-        status_entries(v, si, out, json);
-        sb_puts(out, ", \"regions\": [");
-    } else {
+    if (!json) {
         sb_printf(out, "  %s: policy %s%s", s->name, policies[s->policy],
                   failing ? ", FAILING OPEN (every region down or drained)" : "");
         if (held >= 0)
             sb_printf(out, ", HELD on %s (failback: manual; meridianctl failback %s)",
                       v->conf->regions[held].name, s->name);
         sb_puts(out, "\n");
-        status_entries(v, si, out, json);
+        return;
     }
+    sb_printf(out, "%s{\"name\": ", si ? ", " : "");
+    sb_json_str(out, s->name);
+    sb_printf(out, ", \"policy\": \"%s\", \"failing_open\": %s, \"held\": ", policies[s->policy],
+              failing ? "true" : "false");
+    if (held >= 0)
+        sb_json_str(out, v->conf->regions[held].name);
+    else
+        sb_puts(out, "null");
+}
+
+static void status_service(const struct view *v, unsigned si, struct strbuf *out, bool json)
+{
+    status_service_head(v, si, out, json);
+    status_entries(v, si, out, json);
+    status_shift(v->conf->services[si].name, out, json);
+    if (json)
+        sb_puts(out, ", \"regions\": [");
     bool first = true;
     for (unsigned r = 0; r < v->conf->nregions; r++) {
         if (!dyn_service_uses(v->dyn, si, r))

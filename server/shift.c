@@ -450,6 +450,18 @@ static void status_one(struct strbuf *out, bool json, const struct track *t, boo
         sb_printf(out, "  %u a step every %llu ms\n", p->step, (unsigned long long)p->every_ms);
 }
 
+bool shift_summary(const char *service, char *buf, size_t size, const char **state)
+{
+    const struct track *t = track_find(service);
+    const struct state_shift *p = plan_of(service, NULL);
+    if (!t)
+        return false;
+    *state = !p ? "idle" : p->paused ? "paused" : "running";
+    snprintf(buf, size, "%s, %lu step(s), %lu rollback(s); last: %s", *state,
+             (unsigned long)t->steps, (unsigned long)t->rollbacks, t->last);
+    return true;
+}
+
 void shift_status(struct strbuf *out, bool json, const char *service)
 {
     bool first = true;

@@ -30,6 +30,10 @@ int shift_control(const char *verb, const char *service, char *msg, size_t size)
 /* Every plan, or service's only, with its state, weights and last outcome. */
 void shift_status(struct strbuf *out, bool json, const char *service);
 
+/* One line on service's shifts for status ("running, 2 step(s), 0 rollback(s); last: …"),
+ * and the state ("running", "paused", "idle"); false when it never had one. */
+bool shift_summary(const char *service, char *buf, size_t size, const char **state);
+
 /* Rolls back each shift whose gaining region turned unhealthy or whose service fails open. */
 void shift_check(void);
 

@@ -78,9 +78,10 @@ server:
   state: $STATE
   metrics: 127.0.0.1:$MPORT
 checks:
-  fast: { url: "http://{address}:$HP/health", interval: 200ms, timeout: 150ms, fall: 2, rise: 2 }
+  # Lenient enough that a loaded test machine does not make a live target flap.
+  fast: { url: "http://{address}:$HP/health", interval: 400ms, timeout: 300ms, fall: 3, rise: 2 }
   # Never down: one failed probe leaves the address up but failing, for ttl_degraded.
-  slow: { url: "http://{address}:$HP/health", interval: 200ms, timeout: 150ms, fall: 1000, rise: 1 }
+  slow: { url: "http://{address}:$HP/health", interval: 400ms, timeout: 300ms, fall: 1000, rise: 1 }
 regions:
   r1: { addresses: [$R1], check: fast }
   r2: { addresses: [$R2], check: fast }
@@ -103,6 +104,9 @@ shift_state() { "$MERIDIANCTL" -s "$SOCK" --json shift status api | jget shifts/
 shift_idle() { [ "$(shift_state)" = '"idle"' ]; }
 metric() { curl -s "http://127.0.0.1:$MPORT/metrics" | awk -v k="$1" '$1 == k { print $2 }'; }
 log_has() { [ "$(log_count "$1")" -gt 0 ]; }
+# up_again ADDR BEFORE: the log has more "ADDR is UP" lines than BEFORE.
+up_count() { log_count "health: r. ${1//./\\.} is UP"; }
+up_again() { [ "$(up_count "$1")" -gt "$2" ]; }
 r1_at_most() { [ "$(status_json services/api/regions/r1/weight)" -le "$1" ]; }
 
 for a in $R1 $R2 $R3; do start_backend "$a"; done
@@ -115,6 +119,8 @@ split "$R1=80" "$R2=20"
 check_ctl "shift api to 50/50, 15 a step every 2 seconds" 0 "^service api: shifting from r1 80, r2 20 to r1 50, r2 50" \
     shift api r1=50 r2=50 --step 15 --every 2s
 check_eq "the first step is taken at once: r1 65" 65 "$(status_json services/api/regions/r1/weight)"
+check_match "status shows the shift running" '^"running, 1 step\(s\), 0 rollback\(s\); last: step 1: r1 65, r2 35"$' \
+    "$(status_json services/api/shift)"
 check_eq "while the shift runs, api's answers carry ttl_degraded (5)" 5 "$(ttl_of api | cut -d' ' -f1)"
 check "the shift reaches 50/50 and ends" wait_for shift_idle
 check_match "shift status: done, 2 steps" "^api: idle, 2 step\(s\), 0 rollback\(s\); last: done \(r1 50, r2 50\)" \
@@ -144,10 +150,14 @@ check_eq "the starting weights are back: r1 80, r2 20" "80 20" \
     "$(status_json services/api/regions/r1/weight) $(status_json services/api/regions/r2/weight)"
 check_match "shift status says it rolled back" "^api: idle, .* 1 rollback\(s\); last: rolled back to the starting weights: r2, which gains traffic, turned unhealthy" \
     "$("$MERIDIANCTL" -s "$SOCK" shift status api)"
+ctl status
+check_match "status shows api's shift and its rollback" \
+    "^    shift: idle, [0-9]+ step\(s\), 1 rollback\(s\); last: rolled back to the starting weights" "$CTL_OUT"
 check_eq "meridian_shift_rollbacks_total is 1" 1 "$(metric 'meridian_shift_rollbacks_total{service="api"}')"
 only api "r2 dead: every answer is r1" "$R1"
+before=$(up_count "$R2")
 start_backend "$R2"
-check "r2 back up" wait_for log_has 'health: r2 127\.0\.0\.21 is UP'
+check "r2 back up" wait_for up_again "$R2" "$before"
 split "$R1=80" "$R2=20"
 
 # ---- 3. a restart in the middle of a shift resumes it ---------------------------------------
@@ -184,8 +194,9 @@ stop_backend "$R1"
 check "r1 dies: pay fails over to r2" wait_for ttl_is pay "30 $R2"
 check "the log says the hold" log_has 'failback: service pay failed over to r2; failback is manual'
 check_ctl "failback while r1 is down is refused" 1 "^refused: no region before r2" failback pay
+before=$(up_count "$R1")
 start_backend "$R1"
-check "r1 comes back up" wait_for log_has 'health: r1 127\.0\.0\.11 is UP'
+check "r1 comes back up" wait_for up_again "$R1" "$before"
 only pay "r1 up again: pay stays on r2" "$R2"
 ctl status
 check_match "status: pay HELD on r2" "^  pay: policy failover, HELD on r2" "$CTL_OUT"
@@ -197,7 +208,6 @@ PY
 )"
 stop_server >/dev/null
 start_server "$TEST_TMP/steering.yaml"
-wait_for log_has 'health: r1 127\.0\.0\.11 is UP' || true
 only pay "after a restart pay is still held on r2" "$R2"
 check_ctl "failback pay" 0 "^service pay failed back from r2 to r1\$" failback pay
 only pay "after failback pay answers r1" "$R1"
