@@ -41,7 +41,8 @@ struct help {
  * help left behind by a command taken out of it (an unused constant). */
 static const struct help help_STATUS = {
     "Shows every region with its addresses, their health and last probe result, whether it\n"
-    "is drained, and every service with its policy and each region's weight and drain.",
+    "is drained, and every service with its policy and each region's weight and drain, the\n"
+    "map entries failing open, a failback hold and its gradual shift.",
     "meridianctl status"};
 static const struct help help_WEIGHT = {
     "Sets the weight of REGION within SERVICE to N (a whole number from 0 to 1000000), in\n"

@@ -186,13 +186,14 @@ static void step(const char *service, struct service_state *st, struct track *t)
     struct state_shift *p = st->shift;
     int si = conf_find_service(v->conf, service);
     char why[300], w[600];
+    t->next_ms = mono_ms() + (int64_t)p->every_ms;
     if (si < 0)
-        return;
+        return; /* kept aside while the config lacks the service; tried again later */
     if (must_roll_back(v, service, p, why, sizeof(why))) {
         rollback(service, st, why);
         return;
     }
-    int64_t now[STATE_SHIFT_MAX];
+    int64_t now[STATE_SHIFT_MAX] = {0};
     bool reached = true;
     for (unsigned i = 0; i < p->n; i++) {
         int64_t cur = weight_now(&v->conf->services[si], p->regions[i],
@@ -203,7 +204,6 @@ static void step(const char *service, struct service_state *st, struct track *t)
     }
     set_weights(service, p, now);
     t->steps++;
-    t->next_ms = mono_ms() + (int64_t)p->every_ms;
     describe(w, sizeof(w), p, now);
     log_info("shift: service %s step %lu: %s%s", service, (unsigned long)t->steps, w,
              reached ? " (the target: done)" : "");
