@@ -177,6 +177,18 @@ check_match "... from the saved weights on: its first step is r1 $((r1_saved - 1
     "step 1: r1 $((r1_saved - 10)), r2 $((100 - r1_saved + 10))" "$(grep 'shift: service api step 1:' "$SERVER_LOG")"
 split "$R1=20" "$R2=80"
 
+# The service fails open mid-shift (both regions drained): the shift rolls back as well.
+ok_ctl shift api r1=50 r2=50 --step 10 --every 5s
+ok_ctl drain r1 --force
+check_eq "one region drained: the shift still runs" '"running"' "$(shift_state)"
+ok_ctl drain r2 --force
+check "api fails open: the shift rolls back, and the log says why" log_has \
+    'shift: service api rolled back to the starting weights: the service started failing open'
+check_eq "... to its starting weights, r1 20, r2 80" "20 80" \
+    "$(status_json services/api/regions/r1/weight) $(status_json services/api/regions/r2/weight)"
+ok_ctl undrain r1
+ok_ctl undrain r2
+
 # ---- 4. guard rails -----------------------------------------------------------------------
 
 sum=$(state_sum)
