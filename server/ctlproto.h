@@ -28,8 +28,8 @@
     X(DRAIN, "drain", 1, 2, "drain REGION [SERVICE] [--force]")                                    \
     X(UNDRAIN, "undrain", 1, 2, "undrain REGION [SERVICE]")                                        \
     X(SHIFT, "shift", 1, 15,                                                                       \
-      "shift SERVICE REGION=WEIGHT... [--step N] [--every DURATION] [--force] | "                  \
-      "shift status [SERVICE] | shift pause|resume|abort SERVICE")                                 \
+      "shift SERVICE REGION=WEIGHT... [--step N] [--every D] [--force] | "                         \
+      "shift status|pause|resume|abort [SERVICE]")                                                 \
     X(FAILBACK, "failback", 1, 1, "failback SERVICE")                                              \
     X(RELOAD, "reload", 0, 1, "reload [ZONE]")                                                     \
     X(STATS, "stats", 0, 0, "stats")                                                               \

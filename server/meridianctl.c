@@ -65,13 +65,13 @@ static const struct help help_UNDRAIN = {
     "meridianctl undrain eu-west-1"};
 static const struct help help_SHIFT = {
     "Moves the weights of a weighted SERVICE toward REGION=WEIGHT... in steps: each region's\n"
-    "weight changes by at most N (--step, default 10) every DURATION (--every, default\n"
-    "30s), the first step at once.  If a region gaining traffic turns unhealthy, or the\n"
-    "service starts failing open, the weights go back to where they started.  The plan is\n"
-    "kept in the state file; a restart resumes it.  status shows the plans and their last\n"
-    "step or rollback; pause holds the weights where they are, resume goes on, abort puts\n"
-    "back the starting weights.  A target that leaves clients no usable region needs\n"
-    "--force.",
+    "weight changes by at most N (--step, default 10) every D (--every, such as 30s or\n"
+    "500ms; default 30s), the first step at once.  If a region gaining traffic turns\n"
+    "unhealthy, or the service starts failing open, the weights go back to where they\n"
+    "started.  The plan is kept in the state file; a restart resumes it.  status shows the\n"
+    "plans and their last step or rollback; pause holds the weights where they are, resume\n"
+    "goes on, abort puts back the starting weights.  A target that leaves clients no\n"
+    "usable region needs --force.",
     "meridianctl shift api us-east-1=50 eu-west-1=50 --step 10 --every 30s\n"
     "  meridianctl shift status"};
 static const struct help help_FAILBACK = {
