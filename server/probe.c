@@ -177,7 +177,8 @@ static void record(struct probe *p, bool pass, const char *why)
     st->passes = pass ? st->passes + 1 : 0;
     st->fails = pass ? 0 : st->fails + 1;
     bool up = state_up(st);
-    atomic_store(&st->suspect, !pass && !(up && st->fails >= p->s.fall) && up);
+    /* Failing but not down yet: answers naming it carry the service's ttl_degraded. */
+    atomic_store(&st->suspect, !pass && up && st->fails < p->s.fall);
     if (up && st->fails >= p->s.fall) {
         atomic_store(&st->up, false);
         st->last_change_ms = now;
