@@ -115,6 +115,22 @@ static bool geo_key(struct dyn *d, struct dyn_service *s, const struct conf_geo_
     return true;
 }
 
+/* The choice geo_key filed key under. */
+static const struct dyn_choice *geo_lookup_key(const struct dyn_service *s, const char *k)
+{
+    size_t len = strlen(k);
+    if (strcmp(k, "default") == 0)
+        return s->deflt;
+    if (len == 2 && continent_index(k) < CONTINENTS)
+        return s->by_continent[continent_index(k)];
+    if (len == 2)
+        return s->by_country[(k[0] - 'A') * 26 + (k[1] - 'A')];
+    for (unsigned i = 0; i < s->nsubdivs; i++)
+        if (strcmp(s->subdivs[i].key, k) == 0)
+            return s->subdivs[i].choice;
+    return s->deflt;
+}
+
 static bool service_geo(struct dyn *d, struct dyn_service *s, const struct conf_service *cs)
 {
     s->subdivs = arena_alloc(&d->arena, (cs->nmap + 1) * sizeof(*s->subdivs));
@@ -132,7 +148,11 @@ static bool service_build(struct dyn *d, struct dyn_service *s, const struct con
     s->name = cs->name;
     s->policy = cs->policy;
     s->ttl = cs->ttl;
+    s->ttl_degraded = cs->ttl_degraded;
+    s->failback_manual = cs->failback_manual;
     s->max_answers = cs->max_answers;
+    if (!(s->sst = state_service(cs->name)))
+        return false;
     s->st = arena_alloc(&d->arena, (c->nregions + 1) * sizeof(*s->st));
     if (!s->st)
         return false;
@@ -157,7 +177,8 @@ static bool nets_build(struct dyn *d, const struct conf_geoip *g)
 {
     if (!g->nnets)
         return true;
-    if (!(d->nets = nettree_new()))
+    d->net_choices = arena_alloc(&d->arena, g->nnets * sizeof(*d->net_choices));
+    if (!d->net_choices || !(d->nets = nettree_new()))
         return false;
     for (size_t i = 0; i < g->nnets; i++) {
         const struct conf_net *n = &g->nets[i];
@@ -167,8 +188,35 @@ static bool nets_build(struct dyn *d, const struct conf_geoip *g)
         const struct dyn_choice *c = choice_build(d, &cc, label);
         if (!c || nettree_add(d->nets, n->ip.family, n->ip.addr, n->prefix, c) == -2)
             return false; /* -1, a duplicate, cannot happen: the config rejects those */
+        d->net_choices[d->nnets++] = c;
     }
     nettree_seal(d->nets);
+    return true;
+}
+
+/* ---- fail-open entries ---------------------------------------------------------------- */
+
+/* A service's entries: what a client can be answered from, each failing open alone. */
+static bool entries_build(struct dyn *d, struct dyn_service *s, const struct conf_service *cs)
+{
+    bool located = s->policy != POLICY_WEIGHTED && s->policy != POLICY_FAILOVER;
+    size_t n = (s->policy == POLICY_GEO ? cs->nmap : 1) + (located ? d->nnets : 0);
+    s->entries = arena_alloc(&d->arena, n * sizeof(*s->entries));
+    if (!s->entries)
+        return false;
+    if (s->policy == POLICY_GEO) {
+        for (size_t i = 0; i < cs->nmap; i++) /* the same order as the config's keys */
+            s->entries[s->nentries++] = geo_lookup_key(s, cs->map[i].key);
+    } else {
+        struct dyn_choice *c = arena_alloc(&d->arena, sizeof(*c));
+        if (!c)
+            return false;
+        *c = s->set.n || !located ? s->set : d->all;
+        c->label = "*";
+        s->entries[s->nentries++] = c;
+    }
+    for (unsigned i = 0; located && i < d->nnets; i++)
+        s->entries[s->nentries++] = d->net_choices[i];
     return true;
 }
 
@@ -190,7 +238,12 @@ static bool dyn_build(struct dyn *d, const struct config *c, struct diag *diag)
     for (size_t i = 0; i < c->nservices; i++)
         if (!service_build(d, &d->services[d->nservices++], c, &c->services[i], diag))
             return false;
-    return nets_build(d, &c->geoip);
+    if (!nets_build(d, &c->geoip))
+        return false;
+    for (unsigned i = 0; i < d->nservices; i++)
+        if (!entries_build(d, &d->services[i], &c->services[i]))
+            return false;
+    return true;
 }
 
 struct dyn *dyn_new(const struct config *c, struct diag *diag)
@@ -290,6 +343,35 @@ bool dyn_service_all_down(const struct dyn *d, unsigned service)
     return true;
 }
 
+unsigned dyn_failover_order(const struct dyn *d, unsigned service, const uint16_t **regions)
+{
+    const struct dyn_service *s = &d->services[service];
+    *regions = s->set.regions;
+    return s->policy == POLICY_FAILOVER ? s->set.n : 0;
+}
+
+bool dyn_region_admitted(const struct dyn *d, unsigned service, unsigned region)
+{
+    return region_admin_ok(d, &d->services[service], region);
+}
+
+unsigned dyn_entry_count(const struct dyn *d, unsigned service)
+{
+    return d->services[service].nentries;
+}
+
+const char *dyn_entry_label(const struct dyn *d, unsigned service, unsigned entry)
+{
+    return d->services[service].entries[entry]->label;
+}
+
+bool dyn_entry_usable(const struct dyn *d, unsigned service, unsigned entry,
+                      const struct dyn_without *w)
+{
+    const struct dyn_service *s = &d->services[service];
+    return choice_usable(d, s, s->entries[entry], w);
+}
+
 struct dyn_scratch *dyn_scratch_new(void)
 {
     /* Mapped, not allocated: page-aligned (the location cache is aligned to cache lines)
@@ -342,6 +424,29 @@ static void pick_addresses(const struct dyn_region *r, const struct dyn_service 
     out->n = want;
 }
 
+/* Whether an address of the answer has failed its last probe but is not down yet. */
+static bool any_suspect(const struct dyn_region *r, bool v6, const struct dyn_answer *out)
+{
+    const uint8_t *base = v6 ? r->v6 : r->v4;
+    struct addr_state *const *st = v6 ? r->v6st : r->v4st;
+    size_t size = v6 ? 16 : 4;
+    for (unsigned i = 0; i < out->n; i++)
+        if (atomic_load_explicit(&st[(size_t)(out->addr[i] - base) / size]->suspect,
+                                 memory_order_relaxed))
+            return true;
+    return false;
+}
+
+/* ttl_degraded applies while the answer may soon change: an address of it is failing its
+ * probes, a shift runs, or the answer fails open. */
+static bool degraded(const struct dyn_service *s, const struct dyn_region *r, uint16_t qtype,
+                     const struct dyn_answer *out)
+{
+    if (out->fail_open || atomic_load_explicit(&s->sst->shifting, memory_order_relaxed))
+        return true;
+    return r && qtype != 5 && any_suspect(r, qtype == 28, out);
+}
+
 static void trace_answer(const struct dyn *d, const struct dyn_answer *a, uint16_t qtype,
                          struct diag *trace)
 {
@@ -384,6 +489,13 @@ void dyn_resolve(const struct dyn *d, unsigned service, uint16_t qtype,
             out->cname = r->cname;
         else
             pick_addresses(r, s, qtype == 28, ws, out);
+    }
+    out->ttl_degraded = 0;
+    if (s->ttl_degraded &&
+        degraded(s, out->region >= 0 ? &d->regions[out->region] : NULL, qtype, out)) {
+        out->ttl_degraded = s->ttl_degraded;
+        if (trace)
+            diag_note(trace, "TTL at most %u: the answer may soon change", s->ttl_degraded);
     }
     if (trace)
         trace_answer(d, out, qtype, trace);

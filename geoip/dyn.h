@@ -28,9 +28,10 @@ struct dyn_client {
 struct dyn_answer {
     int region; /* index into the config's regions; -1 when none */
     uint32_t ttl;
-    uint8_t scope;  /* ECS scope prefix (RFC 7871 §7.2.1), never above the source prefix */
-    bool fail_open; /* every candidate was down: answered as if all were up */
-    int32_t pair;   /* the service/region pair's counter id (state.h), or -1 */
+    uint32_t ttl_degraded; /* when not 0, the answer's TTL is at most this: it may soon change */
+    uint8_t scope;         /* ECS scope prefix (RFC 7871 §7.2.1), never above the source prefix */
+    bool fail_open;        /* every candidate was down: answered as if all were up */
+    int32_t pair;          /* the service/region pair's counter id (state.h), or -1 */
     unsigned n;
     const uint8_t *addr[DYN_MAX_ANSWERS]; /* 4 or 16 bytes each, by the query type */
     const uint8_t *cname;                 /* DYNC: the target in wire form */
@@ -44,6 +45,12 @@ void dyn_free(struct dyn *d);
 /* Whether region (config index) has an address up, or none to check. */
 bool dyn_region_healthy(const struct dyn *d, unsigned region);
 
+/* A failover service's order, as config region indexes; 0 for other policies. */
+unsigned dyn_failover_order(const struct dyn *d, unsigned service, const uint16_t **regions);
+
+/* Whether the service may use region: not drained anywhere or here, not weighted 0. */
+bool dyn_region_admitted(const struct dyn *d, unsigned service, unsigned region);
+
 /* The services, for reports. */
 unsigned dyn_service_count(const struct dyn *d);
 const char *dyn_service_name(const struct dyn *d, unsigned service);
@@ -54,6 +61,24 @@ bool dyn_service_uses(const struct dyn *d, unsigned service, unsigned region);
 /* True when no region the service can pick is both in service and healthy: its answers
  * are failing open. */
 bool dyn_service_all_down(const struct dyn *d, unsigned service);
+
+/* A change being weighed: the regions marked in regions (by config index, nregions of
+ * them) taken out of one service (its index), or out of every service when service is -1. */
+struct dyn_without {
+    int service;
+    const bool *regions;
+};
+
+/* Fail open is decided per entry of a service: each key of a geo map and each geoip.nets
+ * network (for the location policies) is one, and the one set of a weighted or failover
+ * service is labelled "*". */
+unsigned dyn_entry_count(const struct dyn *d, unsigned service);
+const char *dyn_entry_label(const struct dyn *d, unsigned service, unsigned entry);
+
+/* True when the entry has a usable region: not drained, not weighted 0, an address up;
+ * with w's regions taken out when w is not NULL. */
+bool dyn_entry_usable(const struct dyn *d, unsigned service, unsigned entry,
+                      const struct dyn_without *w);
 
 /* True when every region the service can pick has a CNAME target (DYNC needs one). */
 bool dyn_service_has_cnames(const struct dyn *d, unsigned service);

@@ -45,7 +45,9 @@ struct dyn_subdiv {
 struct dyn_service {
     const char *name;
     enum policy_kind policy;
-    uint32_t ttl; /* 0: the record's */
+    uint32_t ttl;          /* 0: the record's */
+    uint32_t ttl_degraded; /* 0: none */
+    bool failback_manual;  /* failover: a region with its held flag set keeps the traffic */
     unsigned max_answers;
     /* geo: the most specific key wins; each table is filled at load */
     const struct dyn_choice **by_country; /* COUNTRY_SLOTS, or NULL when no country key */
@@ -58,6 +60,11 @@ struct dyn_service {
     struct dyn_choice set;
     struct latency_table *latency;
     struct svc_region_state **st; /* by region index */
+    struct service_state *sst;
+    /* The entries fail open is decided by: geo map keys in config order, then geoip.nets
+     * (for location policies); one set for weighted and failover services. */
+    const struct dyn_choice **entries;
+    unsigned nentries;
 };
 
 /* Where a query's client is, and how much of its address decided that. */
@@ -82,6 +89,8 @@ struct dyn {
     unsigned nservices;
     struct geodb *geodb;
     struct nettree *nets;
+    const struct dyn_choice **net_choices; /* geoip.nets entries, in config order */
+    unsigned nnets;
     struct arena arena;
 };
 
@@ -118,6 +127,10 @@ int policy_pick(const struct dyn *d, const struct dyn_service *s, const struct l
                 struct dyn_scratch *ws, bool dync, bool *fail_open, uint8_t *scope,
                 struct diag *trace);
 bool region_healthy(const struct dyn_region *r);
+/* Whether choice c still has a region to answer with (admitted, weighted above 0 in a
+ * weighted set, healthy), with the regions w marks taken out. */
+bool choice_usable(const struct dyn *d, const struct dyn_service *s, const struct dyn_choice *c,
+                   const struct dyn_without *w);
 /* Not drained (everywhere or for this service) and not set to weight 0 at run time. */
 bool region_admin_ok(const struct dyn *d, const struct dyn_service *s, unsigned r);
 

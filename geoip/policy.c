@@ -61,7 +61,8 @@ static void trace_region(const struct dyn *d, const struct dyn_service *s, unsig
                       : weight_override(s, r) == 0      ? "weight 0"
                       : !region_healthy(g)              ? "down"
                                                         : "up";
-    diag_note(trace, "  candidate %s: %s", g->name, why);
+    diag_note(trace, "  candidate %s: %s%s", g->name, why,
+              atomic_load(&s->st[r]->held) ? ", traffic held here (failback: manual)" : "");
 }
 
 static int ordered(const struct dyn *d, const struct dyn_service *s, const struct dyn_choice *c,
@@ -78,6 +79,21 @@ static uint64_t effective_weight(const struct dyn_service *s, const struct dyn_c
 {
     int64_t w = weight_override(s, c->regions[i]);
     return w >= 0 ? (uint64_t)w : c->weights[i];
+}
+
+bool choice_usable(const struct dyn *d, const struct dyn_service *s, const struct dyn_choice *c,
+                   const struct dyn_without *w)
+{
+    bool here = w && w->regions && (w->service < 0 || &d->services[w->service] == s);
+    for (unsigned i = 0; i < c->n; i++) {
+        unsigned r = c->regions[i];
+        if (here && w->regions[r])
+            continue;
+        if (region_admin_ok(d, s, r) && region_healthy(&d->regions[r]) &&
+            (!c->weights || effective_weight(s, c, i) > 0))
+            return true;
+    }
+    return false;
 }
 
 /* Proportional choice among the eligible, weights renormalised over them. */
@@ -189,6 +205,23 @@ struct ctx {
     size_t nrows;
 };
 
+/* failback: manual.  While a region of the order is held, the ones before it wait for
+ * `meridianctl failback`; only when nothing from the held one on is healthy do they serve
+ * again, before any failing open. */
+static int failover(const struct ctx *x, enum pass pass)
+{
+    const struct dyn_choice *c = &x->s->set;
+    for (unsigned h = 0; x->s->failback_manual && pass == PASS_HEALTHY && h < c->n; h++) {
+        if (!atomic_load_explicit(&x->s->st[c->regions[h]]->held, memory_order_relaxed))
+            continue;
+        for (unsigned i = h; i < c->n; i++)
+            if (eligible(x->d, x->s, c->regions[i], x->dync, pass))
+                return c->regions[i];
+        break;
+    }
+    return ordered(x->d, x->s, c, x->dync, pass);
+}
+
 static int run_pass(const struct ctx *x, enum pass pass)
 {
     switch (x->s->policy) {
@@ -201,8 +234,9 @@ static int run_pass(const struct ctx *x, enum pass pass)
         return x->choice ? from_choice(x->d, x->s, x->choice, x->ws, x->dync, pass)
                          : latency(x->d, x->s, x->loc, x->rows, x->nrows, x->dync, pass);
     case POLICY_WEIGHTED:
-    case POLICY_FAILOVER:
         return from_choice(x->d, x->s, &x->s->set, x->ws, x->dync, pass);
+    case POLICY_FAILOVER:
+        return failover(x, pass);
     }
     return -1;
 }

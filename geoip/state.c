@@ -16,6 +16,7 @@ struct entry {
         struct addr_state addr;
         struct region_state region;
         struct svc_region_state svc;
+        struct service_state service;
     } u;
 };
 
@@ -106,6 +107,27 @@ struct svc_region_state *state_svc_region(const char *service, const char *regio
     return e ? &e->u.svc : NULL;
 }
 
+struct service_state *state_service(const char *service)
+{
+    bool created;
+    struct entry *e = get("service", service, NULL, &created);
+    return e ? &e->u.service : NULL;
+}
+
+struct state_shift *state_service_plan(struct service_state *st)
+{
+    if (!st->shift)
+        st->shift = calloc(1, sizeof(*st->shift));
+    return st->shift;
+}
+
+struct service_state *state_service_find(const char *service)
+{
+    char key[512];
+    struct entry *e = find("service", service, NULL, key, sizeof(key));
+    return e ? &e->u.service : NULL;
+}
+
 bool state_pair_names(uint32_t id, const char **service, const char **region)
 {
     if (id >= atomic_load(&npairs) || id >= STATE_MAX_PAIRS)
@@ -149,22 +171,61 @@ static void visit(const struct entry *e, state_visit_fn fn, void *ctx)
         fn(ctx, a, b, drained, weight);
 }
 
-int state_each_admin(state_visit_fn fn, void *ctx)
+/* Every entry, oldest first (so that the state file keeps a stable order); NULL when out of
+ * memory. */
+static struct entry **oldest_first(size_t *count)
 {
-    /* Oldest first, so that the state file keeps a stable order. */
     size_t n = 0;
     for (const struct entry *e = entries; e; e = e->next)
         n++;
-    const struct entry **all = malloc((n ? n : 1) * sizeof(*all));
+    struct entry **all = malloc((n ? n : 1) * sizeof(*all));
+    if (!all)
+        return NULL;
+    size_t i = n;
+    for (struct entry *e = entries; e; e = e->next)
+        all[--i] = e;
+    *count = n;
+    return all;
+}
+
+int state_each_admin(state_visit_fn fn, void *ctx)
+{
+    size_t n;
+    struct entry **all = oldest_first(&n);
     if (!all)
         return -1;
-    size_t i = n;
-    for (const struct entry *e = entries; e; e = e->next)
-        all[--i] = e;
-    for (i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++)
         visit(all[i], fn, ctx);
     free(all);
     return 0;
+}
+
+/* Calls pair or service for each entry of that kind, oldest first. */
+static int each_of(state_pair_fn pair, state_service_fn service, void *ctx)
+{
+    size_t n;
+    struct entry **all = oldest_first(&n);
+    if (!all)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const char *kind = all[i]->key, *a = kind + strlen(kind) + 1, *b = a + strlen(a) + 1;
+        if (pair && strcmp(kind, "svc") == 0)
+            pair(ctx, a, b, &all[i]->u.svc);
+        else if (service && strcmp(kind, "service") == 0)
+            service(ctx, a, &all[i]->u.service);
+    }
+    free(all);
+    return 0;
+}
+
+int state_each_pair(state_pair_fn fn, void *ctx)
+{
+    return each_of(fn, NULL, ctx);
+}
+
+int state_each_service(state_service_fn fn, void *ctx)
+{
+    return each_of(NULL, fn, ctx);
 }
 
 void state_clear_admin(void)
@@ -175,6 +236,11 @@ void state_clear_admin(void)
         else if (strncmp(e->key, "svc", 4) == 0) {
             atomic_store(&e->u.svc.drained, false);
             atomic_store(&e->u.svc.weight, -1);
+            atomic_store(&e->u.svc.held, false);
+        } else if (strncmp(e->key, "service", 8) == 0) {
+            atomic_store(&e->u.service.shifting, false);
+            if (e->u.service.shift)
+                e->u.service.shift->n = 0;
         }
     }
 }
@@ -186,6 +252,8 @@ void state_free_all(void)
     while (entries) {
         struct entry *e = entries;
         entries = e->next;
+        if (strncmp(e->key, "service", 8) == 0)
+            free(e->u.service.shift);
         free(e->key);
         free(e);
     }

@@ -16,6 +16,7 @@
 
 struct addr_state {
     atomic_bool up;
+    atomic_bool suspect; /* up, but its last probe failed: answers carry ttl_degraded */
     /* Probe bookkeeping, main loop only. */
     unsigned fails, passes; /* consecutive */
     int64_t last_change_ms; /* wall clock, 0 = never changed */
@@ -37,6 +38,27 @@ struct svc_region_state {
     atomic_bool drained;
     _Atomic int64_t weight; /* -1: the config's weight */
     uint32_t id;            /* 0, 1, 2… in order of creation */
+    atomic_bool held;       /* failback: manual: traffic is held on this region */
+};
+
+/* A gradual weight shift of one service (main loop only): every `every_ms` each region's
+ * weight moves by at most `step` from where it is toward `to`; `from` is where it started,
+ * for a rollback.  n == 0: no plan. */
+#define STATE_SHIFT_MAX 16
+#define STATE_NAME_MAX  253
+struct state_shift {
+    unsigned n;
+    char regions[STATE_SHIFT_MAX][STATE_NAME_MAX + 1];
+    int64_t from[STATE_SHIFT_MAX], to[STATE_SHIFT_MAX];
+    uint32_t step;
+    uint64_t every_ms;
+    bool paused;
+};
+
+/* One service as a whole. */
+struct service_state {
+    atomic_bool shifting;      /* a shift runs: answers carry the service's ttl_degraded */
+    struct state_shift *shift; /* NULL until the first plan (state_service_plan) */
 };
 
 /* Finds or creates an entry; NULL only when out of memory.  initial_up applies when the
@@ -44,6 +66,9 @@ struct svc_region_state {
 struct addr_state *state_addr(const char *region, const char *addr, bool initial_up) F_WUNUSED;
 struct region_state *state_region(const char *region) F_WUNUSED;
 struct svc_region_state *state_svc_region(const char *service, const char *region) F_WUNUSED;
+struct service_state *state_service(const char *service) F_WUNUSED;
+/* The service's shift plan, allocated empty when it has none yet; NULL: out of memory. */
+struct state_shift *state_service_plan(struct service_state *st) F_WUNUSED;
 
 /* The names of pair id; false when no such pair was ever created. */
 bool state_pair_names(uint32_t id, const char **service, const char **region);
@@ -52,6 +77,14 @@ uint32_t state_pair_count(void);
 /* Looks up without creating; NULL when never created. */
 struct region_state *state_region_find(const char *region);
 struct svc_region_state *state_svc_region_find(const char *service, const char *region);
+struct service_state *state_service_find(const char *service);
+
+/* Visits every service/region pair, and every service, oldest first.  -1: out of memory. */
+typedef void (*state_pair_fn)(void *ctx, const char *service, const char *region,
+                              struct svc_region_state *st);
+typedef void (*state_service_fn)(void *ctx, const char *service, struct service_state *st);
+int state_each_pair(state_pair_fn fn, void *ctx) F_WUNUSED;
+int state_each_service(state_service_fn fn, void *ctx) F_WUNUSED;
 
 static inline bool state_up(const struct addr_state *a)
 {
@@ -69,7 +102,7 @@ typedef void (*state_visit_fn)(void *ctx, const char *service, const char *regio
                                int64_t weight);
 int state_each_admin(state_visit_fn fn, void *ctx) F_WUNUSED; /* -1: out of memory */
 
-/* Clears every drain and weight (before a state file is applied anew). */
+/* Clears every drain, weight, hold and shift (before a state file is applied anew). */
 void state_clear_admin(void);
 
 /* Frees everything at exit, once no reader is left. */

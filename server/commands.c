@@ -8,10 +8,14 @@
 #include "server/daemon.h"
 #include "server/explain.h"
 #include "server/fleet/fleet.h"
+#include "server/failback.h"
+#include "server/guard.h"
 #include "server/rcode.h"
+#include "server/shift.h"
 #include "server/statefile.h"
 #include "server/stats.h"
 #include "server/view.h"
+#include "server/yamlwalk.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -63,7 +67,7 @@ static int split(const char *line, size_t len, char words[][CTL_WORD_MAX + 1], u
 
 int command_parse(const char *line, size_t len, struct command *cmd, char *err, size_t errsize)
 {
-    char words[COMMAND_ARGS_MAX + 2][CTL_WORD_MAX + 1];
+    char words[COMMAND_ARGS_MAX + 3][CTL_WORD_MAX + 1];
     memset(cmd, 0, sizeof(*cmd));
     if (!printable(line, len)) {
         snprintf(err, errsize,
@@ -71,7 +75,7 @@ int command_parse(const char *line, size_t len, struct command *cmd, char *err, 
                  "text such as \"status\"");
         return -1;
     }
-    int n = split(line, len, words, COMMAND_ARGS_MAX + 2);
+    int n = split(line, len, words, COMMAND_ARGS_MAX + 3);
     int first = n > 0 && strcmp(words[0], "--json") == 0;
     cmd->json = first;
     if (n - first < 1) {
@@ -81,15 +85,22 @@ int command_parse(const char *line, size_t len, struct command *cmd, char *err, 
     for (size_t i = 0; i < ARRAY_LEN(specs); i++) {
         if (strcmp(words[first], specs[i].name) != 0)
             continue;
-        unsigned nargs = (unsigned)(n - first - 1);
-        if (nargs < specs[i].min || nargs > specs[i].max) {
+        bool forcible = strstr(specs[i].usage, CTL_FORCE) != NULL;
+        unsigned nargs = 0, words_left = 0;
+        for (int a = first + 1; a < n; a++) {
+            if (forcible && !cmd->force && strcmp(words[a], CTL_FORCE) == 0)
+                cmd->force = true;
+            else if (nargs < COMMAND_ARGS_MAX)
+                memcpy(cmd->args[nargs++], words[a], sizeof(cmd->args[0]));
+            else
+                words_left++;
+        }
+        if (nargs < specs[i].min || nargs + words_left > specs[i].max) {
             snprintf(err, errsize, "usage: %s", specs[i].usage);
             return -1;
         }
         cmd->kind = specs[i].kind;
         cmd->nargs = nargs;
-        for (unsigned a = 0; a < nargs; a++)
-            memcpy(cmd->args[a], words[first + 1 + a], sizeof(cmd->args[a]));
         return 0;
     }
     snprintf(err, errsize, "unknown command \"%.40s\"; try help", words[first]);
@@ -226,20 +237,78 @@ static void status_service_region(const struct view *v, unsigned si, unsigned r,
     sb_printf(out, "%s\n", drained ? " DRAINED for this service" : eff < 0 ? " in service" : "");
 }
 
-static void status_service(const struct view *v, unsigned si, struct strbuf *out, bool json)
+/* The entries of the service that fail open, each on its own line or in a JSON list. */
+static void status_entries(const struct view *v, unsigned si, struct strbuf *out, bool json)
+{
+    const char *sep = "";
+    if (json)
+        sb_puts(out, ", \"failing_open_entries\": [");
+    for (unsigned e = 0; e < dyn_entry_count(v->dyn, si); e++) {
+        if (dyn_entry_usable(v->dyn, si, e, NULL))
+            continue;
+        if (json) {
+            sb_puts(out, sep);
+            sb_json_str(out, dyn_entry_label(v->dyn, si, e));
+            sep = ", ";
+        } else {
+            sb_printf(out,
+                      "    entry %s: FAILING OPEN (every region it lists is down or drained)\n",
+                      dyn_entry_label(v->dyn, si, e));
+        }
+    }
+    if (json)
+        sb_puts(out, "]");
+}
+
+/* The service's shift, if it ever had one: a line, or a JSON string or null. */
+static void status_shift(const char *service, struct strbuf *out, bool json)
+{
+    char shift[1400];
+    const char *state;
+    bool shifted = shift_summary(service, shift, sizeof(shift), &state);
+    if (json) {
+        sb_puts(out, ", \"shift\": ");
+        if (shifted)
+            sb_json_str(out, shift);
+        else
+            sb_puts(out, "null");
+    } else if (shifted) {
+        sb_printf(out, "    shift: %s\n", shift);
+    }
+}
+
+static void status_service_head(const struct view *v, unsigned si, struct strbuf *out, bool json)
 {
     static const char *const policies[] = {"geo", "weighted", "nearest", "latency", "failover"};
     const struct conf_service *s = &v->conf->services[si];
     bool failing = dyn_service_all_down(v->dyn, si);
-    if (json) {
-        sb_printf(out, "%s{\"name\": ", si ? ", " : "");
-        sb_json_str(out, s->name);
-        sb_printf(out, ", \"policy\": \"%s\", \"failing_open\": %s, \"regions\": [",
-                  policies[s->policy], failing ? "true" : "false");
-    } else {
-        sb_printf(out, "  %s: policy %s%s\n", s->name, policies[s->policy],
+    int held = failback_held(v, si);
+    if (!json) {
+        sb_printf(out, "  %s: policy %s%s", s->name, policies[s->policy],
                   failing ? ", FAILING OPEN (every region down or drained)" : "");
+        if (held >= 0)
+            sb_printf(out, ", HELD on %s (failback: manual; meridianctl failback %s)",
+                      v->conf->regions[held].name, s->name);
+        sb_puts(out, "\n");
+        return;
     }
+    sb_printf(out, "%s{\"name\": ", si ? ", " : "");
+    sb_json_str(out, s->name);
+    sb_printf(out, ", \"policy\": \"%s\", \"failing_open\": %s, \"held\": ", policies[s->policy],
+              failing ? "true" : "false");
+    if (held >= 0)
+        sb_json_str(out, v->conf->regions[held].name);
+    else
+        sb_puts(out, "null");
+}
+
+static void status_service(const struct view *v, unsigned si, struct strbuf *out, bool json)
+{
+    status_service_head(v, si, out, json);
+    status_entries(v, si, out, json);
+    status_shift(v->conf->services[si].name, out, json);
+    if (json)
+        sb_puts(out, ", \"regions\": [");
     bool first = true;
     for (unsigned r = 0; r < v->conf->nregions; r++) {
         if (!dyn_service_uses(v->dyn, si, r))
@@ -294,6 +363,34 @@ static bool fleet_done(const struct command *cmd, struct strbuf *out, int rc)
     return rc == 0 ? done(cmd, out, fmsg) : fail(cmd, out, "%s", fmsg);
 }
 
+/* Refuses, unless forced, to take region ri out of service si (every service when -1)
+ * where that leaves a service or map entry with no usable region; a forced change is
+ * logged with what it leaves so. */
+static bool guard_ok(const struct command *cmd, struct strbuf *out, int si, int ri)
+{
+    const struct view *v = view_current();
+    bool *out_regions = calloc(v->conf->nregions + 1, sizeof(bool));
+    if (!out_regions)
+        return fail(cmd, out, "out of memory");
+    out_regions[ri] = true;
+    struct dyn_without w = {si, out_regions};
+    struct strbuf broken;
+    sb_init(&broken);
+    unsigned n = guard_breaks(v->dyn, &w, &broken);
+    free(out_regions);
+    bool ok = n == 0 || cmd->force;
+    if (n && cmd->force)
+        log_warn("control: forced (%s): %s left with no usable region: failing open",
+                 specs[cmd->kind].name, sb_str(&broken));
+    else if (n)
+        fail(cmd, out,
+             "refused: that would leave %s with no usable region (its clients would fail "
+             "open); add --force to do it anyway",
+             sb_str(&broken));
+    sb_free(&broken);
+    return ok;
+}
+
 static int region_index(const struct view *v, const char *name)
 {
     return conf_find_region(v->conf, name);
@@ -313,6 +410,11 @@ static bool cmd_weight(const struct command *cmd, struct strbuf *out)
         return fail(cmd, out, "service %s never picks region %s", cmd->args[0], cmd->args[1]);
     if (*end || end == cmd->args[2] || n < 0 || n > CTL_WEIGHT_MAX)
         return fail(cmd, out, "weight must be a whole number from 0 to %d", CTL_WEIGHT_MAX);
+    if (shift_running(cmd->args[0]))
+        return fail(cmd, out, "service %s is shifting; pause or abort the shift first",
+                    cmd->args[0]);
+    if (n == 0 && !guard_ok(cmd, out, si, ri))
+        return false;
     if (fleet_active())
         return fleet_done(cmd, out,
                           fleet_set_weight(cmd->args[0], cmd->args[1], n, fmsg, sizeof(fmsg)));
@@ -325,6 +427,7 @@ static bool cmd_weight(const struct command *cmd, struct strbuf *out)
         return false;
     }
     log_info("control: service %s region %s weight %ld", cmd->args[0], cmd->args[1], n);
+    daemon_state_changed();
     char msg[600];
     snprintf(msg, sizeof(msg), "service %s region %s: weight %ld", cmd->args[0], cmd->args[1], n);
     return done(cmd, out, msg);
@@ -365,6 +468,12 @@ static bool cmd_drain(const struct command *cmd, struct strbuf *out, bool drain)
     atomic_bool *flag = drain_flag(cmd, out);
     if (!flag)
         return false;
+    if (drain && !atomic_load(flag)) {
+        const struct config *c = view_current()->conf;
+        int si = cmd->nargs > 1 ? conf_find_service(c, cmd->args[1]) : -1;
+        if (!guard_ok(cmd, out, si, conf_find_region(c, cmd->args[0])))
+            return false;
+    }
     if (fleet_active())
         return fleet_done(cmd, out,
                           fleet_set_drain(cmd->args[0], cmd->nargs > 1 ? cmd->args[1] : NULL, drain,
@@ -378,6 +487,88 @@ static bool cmd_drain(const struct command *cmd, struct strbuf *out, bool drain)
     snprintf(msg, sizeof(msg), "region %s %s%s%s", cmd->args[0], drain ? "drained" : "undrained",
              cmd->nargs > 1 ? " for service " : "", cmd->nargs > 1 ? cmd->args[1] : "");
     log_info("control: %s", msg);
+    daemon_state_changed();
+    return done(cmd, out, msg);
+}
+
+/* ---- shift ------------------------------------------------------------------------------- */
+
+/* "--step N" and "--every DURATION" from args[from..]; false once the reason is in out. */
+static bool shift_options(const struct command *cmd, struct strbuf *out, unsigned i, uint32_t *step,
+                          uint64_t *every)
+{
+    for (; i < cmd->nargs; i += 2) {
+        const char *opt = cmd->args[i], *val = i + 1 < cmd->nargs ? cmd->args[i + 1] : NULL;
+        unsigned long long v;
+        char *end;
+        if (!strcmp(opt, "--step") && val && (v = strtoull(val, &end, 10)) >= 1 && !*end &&
+            v <= CTL_WEIGHT_MAX)
+            *step = (uint32_t)v;
+        else if (!strcmp(opt, "--every") && val && yw_parse_ms(val, &v) && v)
+            *every = v;
+        else
+            return fail(cmd, out,
+                        "\"%s\": expected --step N (1 to %d) or --every DURATION (such as 30s "
+                        "or 500ms) after the REGION=WEIGHT pairs",
+                        opt, CTL_WEIGHT_MAX);
+    }
+    return true;
+}
+
+static bool cmd_shift_plan(const struct command *cmd, struct strbuf *out)
+{
+    char regions[COMMAND_ARGS_MAX][256], msg[2048];
+    int64_t to[COMMAND_ARGS_MAX];
+    unsigned n = 0, i = 1;
+    uint32_t step = 10;
+    uint64_t every = 30000;
+    for (; i < cmd->nargs && strncmp(cmd->args[i], "--", 2); i++, n++) {
+        const char *eq = strchr(cmd->args[i], '=');
+        char *end;
+        long w = eq ? strtol(eq + 1, &end, 10) : -1;
+        if (!eq || eq == cmd->args[i] || eq - cmd->args[i] > 253 || end == eq + 1 || *end ||
+            w < 0 || w > CTL_WEIGHT_MAX)
+            return fail(cmd, out, "\"%s\": write REGION=WEIGHT, a weight from 0 to %d",
+                        cmd->args[i], CTL_WEIGHT_MAX);
+        snprintf(regions[n], sizeof(regions[n]), "%.*s", (int)(eq - cmd->args[i]), cmd->args[i]);
+        to[n] = w;
+    }
+    if (!n)
+        return fail(cmd, out, "usage: %s", specs[CMD_SHIFT].usage);
+    if (!shift_options(cmd, out, i, &step, &every))
+        return false;
+    if (shift_start(cmd->args[0], n, regions, to, step, every, cmd->force, msg, sizeof(msg)) < 0)
+        return fail(cmd, out, "%s", msg);
+    daemon_state_changed();
+    return done(cmd, out, msg);
+}
+
+static bool cmd_shift(const struct command *cmd, struct strbuf *out)
+{
+    const char *verb = cmd->args[0];
+    char msg[600];
+    if (!strcmp(verb, "status") && cmd->nargs <= 2) {
+        shift_status(out, cmd->json, cmd->nargs > 1 ? cmd->args[1] : NULL);
+        return true;
+    }
+    if (strcmp(verb, "pause") && strcmp(verb, "resume") && strcmp(verb, "abort"))
+        return cmd_shift_plan(cmd, out);
+    if (cmd->nargs != 2)
+        return fail(cmd, out, "usage: shift %s SERVICE", verb);
+    if (shift_control(verb, cmd->args[1], msg, sizeof(msg)) < 0)
+        return fail(cmd, out, "%s", msg);
+    daemon_state_changed();
+    return done(cmd, out, msg);
+}
+
+/* ---- failback ----------------------------------------------------------------------------- */
+
+static bool cmd_failback(const struct command *cmd, struct strbuf *out)
+{
+    char msg[800];
+    if (failback_release(cmd->args[0], msg, sizeof(msg)) < 0)
+        return fail(cmd, out, "%s", msg);
+    daemon_state_changed();
     return done(cmd, out, msg);
 }
 
@@ -485,6 +676,10 @@ bool command_run(const struct command *cmd, struct strbuf *out)
     case CMD_DRAIN:
     case CMD_UNDRAIN:
         return cmd_drain(cmd, out, cmd->kind == CMD_DRAIN);
+    case CMD_SHIFT:
+        return cmd_shift(cmd, out);
+    case CMD_FAILBACK:
+        return cmd_failback(cmd, out);
     case CMD_RELOAD:
         return cmd_reload(cmd, out);
     case CMD_STATS:

@@ -11,7 +11,7 @@
 #include "server/ctlproto.h"
 
 #define COMMAND_LINE_MAX CTL_LINE_MAX /* kept for tests/fuzz/fuzz_control.c */
-#define COMMAND_ARGS_MAX 4
+#define COMMAND_ARGS_MAX 16
 
 /* CMD_STATUS, CMD_WEIGHT, ... in the order of CTL_COMMANDS; tests/fuzz/fuzz_control.c takes
  * CMD_HELP for the last. */
@@ -22,6 +22,7 @@ enum command_kind { CTL_COMMANDS(COMMAND_KIND) };
 struct command {
     enum command_kind kind;
     bool json;
+    bool force; /* --force: past the guard rails */
     unsigned nargs;
     char args[COMMAND_ARGS_MAX][CTL_WORD_MAX + 1];
 };

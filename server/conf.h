@@ -142,6 +142,8 @@ struct conf_service {
     char *name;
     enum policy_kind policy;
     unsigned ttl;               /* 0: the DYNA/DYNC record's own TTL */
+    unsigned ttl_degraded;      /* the TTL while the answer may soon change; 0: none */
+    bool failback_manual;       /* failover: stay on the secondary until `failback` */
     unsigned max_answers;       /* addresses per answer; 0: all of the chosen region's */
     struct conf_geo_entry *map; /* geo */
     size_t nmap;

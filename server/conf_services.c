@@ -16,8 +16,9 @@ static void parse_ttl(struct yw *w, const struct yw_field *f, yaml_node_t *v, vo
     struct conf_service *s = obj;
     const char *t = yw_text(v);
     unsigned long long ms;
+    unsigned *ttl = strcmp(f->key, "ttl") ? &s->ttl_degraded : &s->ttl;
     if (t && yw_parse_ms(t, &ms) && ms % 1000 == 0 && ms / 1000 <= MAX_TTL)
-        s->ttl = (unsigned)(ms / 1000);
+        *ttl = (unsigned)(ms / 1000);
     else
         yw_error(w, v,
                  "\"%s\" must be whole seconds from 0 to %llu, as a number or a duration, "
@@ -25,9 +26,24 @@ static void parse_ttl(struct yw *w, const struct yw_field *f, yaml_node_t *v, vo
                  f->key, MAX_TTL, f->key, f->key);
 }
 
+static void parse_failback(struct yw *w, const struct yw_field *f, yaml_node_t *v, void *obj)
+{
+    struct conf_service *s = obj;
+    const char *t = yw_text(v);
+    if (t && (!strcmp(t, "auto") || !strcmp(t, "manual")))
+        s->failback_manual = !strcmp(t, "manual");
+    else
+        yw_error(w, v,
+                 "\"%s\" must be auto (back to the primary once it is up) or manual (stay on "
+                 "the secondary until meridianctl failback), e.g. %s: manual",
+                 f->key, f->key);
+}
+
 static const struct yw_field service_fields[] = {
     YW_ACCEPT("policy"),
     YW_HANDLER("ttl", parse_ttl, "30"),
+    YW_HANDLER("ttl_degraded", parse_ttl, "5"),
+    YW_HANDLER("failback", parse_failback, "manual"),
     YW_VALUE("max_answers", YW_UINT, struct conf_service, max_answers, 0, 65535, "2"),
     YW_ACCEPT("map"),
     YW_ACCEPT("weights"),
@@ -42,6 +58,7 @@ static const struct only_for service_only[] = {
     {"regions", (1u << POLICY_NEAREST) | (1u << POLICY_LATENCY), "policy: nearest or latency"},
     {"latency_table", 1u << POLICY_LATENCY, "policy: latency"},
     {"order", 1u << POLICY_FAILOVER, "policy: failover"},
+    {"failback", 1u << POLICY_FAILOVER, "policy: failover"},
 };
 
 /* The value of a key the policy cannot do without, or NULL after saying how to add it. */

@@ -7,12 +7,15 @@
 #include "lib/log.h"
 #include "server/control.h"
 #include "server/fleet/fleet.h"
+#include "server/failback.h"
+#include "server/failopen.h"
 #include "server/loader.h"
 #include "server/metrics.h"
 #include "server/privilege.h"
 #include "server/probe.h"
 #include "server/dnstap.h"
 #include "server/querylog.h"
+#include "server/shift.h"
 #include "server/statefile.h"
 #include "server/stats.h"
 #include "server/tcp.h"
@@ -29,17 +32,10 @@
 /* How often replaced views are checked for readers that still might hold them. */
 #define RECLAIM_MS 20
 
-#define MAX_WATCHED 256
-
 static struct {
     const char *conf_path;
     struct event_base *base;
     struct event *reclaim_timer;
-    /* Services answering as if everything were up, by name, so each change is logged once.
-     * The names are copies owned here (the view holding the originals is reclaimed after a
-     * reload); failing[cur] is the current list, the other one is built by the next check. */
-    char *failing[2][MAX_WATCHED];
-    unsigned nfailing, cur;
     struct reload_stats reloads;
 } d0;
 
@@ -60,43 +56,11 @@ static void count_reload(int rc)
     }
 }
 
-static bool was_failing(const char *name)
+void daemon_state_changed(void)
 {
-    for (unsigned i = 0; i < d0.nfailing; i++)
-        if (strcmp(d0.failing[d0.cur][i], name) == 0)
-            return true;
-    return false;
-}
-
-static void free_failing(void)
-{
-    for (unsigned i = 0; i < d0.nfailing; i++)
-        free(d0.failing[d0.cur][i]);
-    d0.nfailing = 0;
-}
-
-/* Logs each service that starts or stops failing open (every region it can pick down). */
-static void watch_services(void)
-{
-    const struct dyn *dyn = view_current()->dyn;
-    char **now = d0.failing[!d0.cur];
-    unsigned n = 0;
-    for (unsigned i = 0; dyn && i < dyn_service_count(dyn) && n < MAX_WATCHED; i++) {
-        const char *name = dyn_service_name(dyn, i);
-        bool down = dyn_service_all_down(dyn, i);
-        /* Out of memory, the name is left out: its change is logged again next time. */
-        if (down && (now[n] = strdup(name)) != NULL)
-            n++;
-        if (down && !was_failing(name))
-            log_err("service %s: every region it can pick is down or drained: answering as if "
-                    "all were up (fail open)",
-                    name);
-        else if (!down && was_failing(name))
-            log_info("service %s: a region is back in service: no longer failing open", name);
-    }
-    free_failing();
-    d0.cur = !d0.cur;
-    d0.nfailing = n;
+    shift_check();
+    failback_check();
+    failopen_check();
 }
 
 static void schedule_reclaim(void)
@@ -135,7 +99,7 @@ int daemon_reload(struct diag *d)
     view_publish(v);
     tcp_configure(v->conf);
     probe_sync(v->conf);
-    watch_services();
+    daemon_state_changed();
     if (querylog_configure(v->conf->server.query_log, d) < 0)
         diag_note(d, "the query log could not follow the new config");
     if (dnstap_configure(v->conf->server.dnstap, v->conf->server.dnstap_socket, d) < 0)
@@ -207,7 +171,7 @@ static int restore_state(const struct config *c)
 static void on_health(void)
 {
     fleet_probe_changed();
-    watch_services();
+    daemon_state_changed();
 }
 
 static unsigned worker_count(const struct config *c)
@@ -290,10 +254,11 @@ int daemon_run(const char *conf_path, struct view *v)
     if (hup && term && intr && usr1 && evsignal_add(hup, NULL) == 0 &&
         evsignal_add(term, NULL) == 0 && evsignal_add(intr, NULL) == 0 &&
         evsignal_add(usr1, NULL) == 0 && start_listeners(v->conf) == 0 &&
-        probe_init(d0.base, on_health) == 0 && fleet_start(d0.base, watch_services) == 0) {
+        probe_init(d0.base, on_health) == 0 && shift_init(d0.base) == 0 &&
+        fleet_start(d0.base, daemon_state_changed) == 0) {
         probe_sync(v->conf);
-        watch_services(); /* a service may be failing open from the start (initial: down) */
-        count_reload(0);  /* start-up is the first complete load */
+        daemon_state_changed(); /* a service may be failing open from the start (initial: down) */
+        count_reload(0);        /* start-up is the first complete load */
         log_ready(v->conf);
         event_base_dispatch(d0.base);
         status = 0;
@@ -306,12 +271,13 @@ int daemon_run(const char *conf_path, struct view *v)
     fleet_shutdown(); /* before the probes, which own the curl loop */
     dnstap_shutdown();
     probe_shutdown();
+    shift_shutdown();
     struct event *evs[] = {hup, term, intr, usr1, d0.reclaim_timer};
     for (size_t i = 0; i < ARRAY_LEN(evs); i++)
         if (evs[i])
             event_free(evs[i]);
     event_base_free(d0.base);
-    free_failing();
+    failopen_free();
     view_shutdown();
     stats_free_all();
     state_free_all();

@@ -26,6 +26,10 @@ int daemon_reload_zone(const char *zone, struct diag *d) F_WUNUSED;
  * errors: …" or "reload failed: …". */
 const char *daemon_reload_verdict(int rc);
 
+/* Runs after anything that may change which regions answer (a probe result, a reload, a
+ * control command, a shift step): logs fail open as it starts and ends.  Main loop only. */
+void daemon_state_changed(void);
+
 /* Reload outcomes since start, for metrics. */
 struct reload_stats {
     uint64_t ok, partial, failed;

@@ -41,22 +41,45 @@ struct help {
  * help left behind by a command taken out of it (an unused constant). */
 static const struct help help_STATUS = {
     "Shows every region with its addresses, their health and last probe result, whether it\n"
-    "is drained, and every service with its policy and each region's weight and drain.",
+    "is drained, and every service with its policy and each region's weight and drain, the\n"
+    "map entries failing open, a failback hold and its gradual shift.",
     "meridianctl status"};
 static const struct help help_WEIGHT = {
     "Sets the weight of REGION within SERVICE to N (a whole number from 0 to 1000000), in\n"
     "place of the config's.  Weights are relative: 80 and 20 split traffic 80/20.  Takes\n"
-    "effect on the next query and is kept in the state file across restarts.",
+    "effect on the next query and is kept in the state file across restarts.  A weight of\n"
+    "0 that would leave the service with no usable region is refused; --force sets it.",
     "meridianctl weight api us-east-1 80"};
 static const struct help help_DRAIN = {
     "Takes REGION out of every answer, or only out of SERVICE's answers, whatever its\n"
-    "health says, as for maintenance.  Clients move to the next region of each policy.\n"
-    "Kept in the state file across restarts until undrain.",
-    "meridianctl drain eu-west-1\n  meridianctl drain eu-west-1 api"};
+    "health says, as for maintenance.  Clients move to the next usable region of their\n"
+    "map entry or policy.  Where REGION is the last usable one (not drained, an address\n"
+    "up) of a service or entry such as GB: [eu-west-1], those clients would stay on REGION\n"
+    "(they fail open), so the drain is refused with the list of what it would leave so;\n"
+    "--force drains all the same, the log says so, and they fail open.  Kept in the state\n"
+    "file across restarts until undrain.",
+    "meridianctl drain eu-west-1\n  meridianctl drain eu-west-1 api --force"};
 static const struct help help_UNDRAIN = {
     "Puts a drained REGION back, everywhere or for SERVICE only; it serves again as soon\n"
     "as its health checks pass.",
     "meridianctl undrain eu-west-1"};
+static const struct help help_SHIFT = {
+    "Moves the weights of a weighted SERVICE toward REGION=WEIGHT... in steps: each region's\n"
+    "weight changes by at most N (--step, default 10) every D (--every, such as 30s or\n"
+    "500ms; default 30s), the first step at once.  If a region gaining traffic turns\n"
+    "unhealthy, or the service starts failing open, the weights go back to where they\n"
+    "started.  The plan is kept in the state file; a restart resumes it.  status shows the\n"
+    "plans and their last step or rollback; pause holds the weights where they are, resume\n"
+    "goes on, abort puts back the starting weights.  A target that leaves clients no\n"
+    "usable region needs --force.",
+    "meridianctl shift api us-east-1=50 eu-west-1=50 --step 10 --every 30s\n"
+    "  meridianctl shift status"};
+static const struct help help_FAILBACK = {
+    "Sends a failover SERVICE with failback: manual back from the region its traffic is\n"
+    "held on to the first usable region of its order.  Refused while none before it is\n"
+    "usable.  With failback: manual, traffic that failed over stays on the secondary after\n"
+    "the primary recovers, until this command; the hold is kept across restarts.",
+    "meridianctl failback pay"};
 static const struct help help_RELOAD = {
     "Reads the config and every zone again, or only ZONE's file, and switches to them at\n"
     "once.  If anything fails to load, the previous version keeps serving and the errors\n"
@@ -178,7 +201,15 @@ static bool weight_ok(const char *s)
 
 static bool args_ok(const struct command *c, int argc, char **argv)
 {
-    if ((unsigned)argc < c->min || (unsigned)argc > c->max) {
+    /* --force, where the command takes it, may stand anywhere and counts as no argument. */
+    char *plain[CTL_LINE_MAX / 2];
+    int nplain = 0, forced = 0;
+    for (int i = 0; i < argc && nplain < (int)(sizeof(plain) / sizeof(plain[0])); i++)
+        if (!forced && strstr(c->usage, CTL_FORCE) && !strcmp(argv[i], CTL_FORCE))
+            forced = 1;
+        else
+            plain[nplain++] = argv[i];
+    if ((unsigned)nplain < c->min || (unsigned)nplain > c->max) {
         fprintf(stderr, "meridianctl: usage: meridianctl [OPTIONS] %s\n  e.g. %s\n", c->usage,
                 c->help->example);
         for (int i = 0; i < argc; i++)
@@ -192,7 +223,7 @@ static bool args_ok(const struct command *c, int argc, char **argv)
     for (int i = 0; i < argc; i++)
         if (!word_ok(argv[i]))
             return false;
-    return strcmp(c->name, "weight") || weight_ok(argv[2]);
+    return strcmp(c->name, "weight") || weight_ok(plain[2]);
 }
 
 /* "[--json] COMMAND ARG...\n" into line; false when it would not fit. */

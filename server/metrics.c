@@ -11,6 +11,7 @@
 #include "server/dnstap.h"
 #include "server/querylog.h"
 #include "server/rcode.h"
+#include "server/shift.h"
 #include "server/stats.h"
 #include "server/tcp.h"
 #include "server/view.h"
@@ -102,6 +103,26 @@ static void health(struct strbuf *b, const struct config *c)
         }
 }
 
+static void shift_running_line(void *ctx, const char *service, bool running, uint64_t steps,
+                               uint64_t rollbacks)
+{
+    sb_printf(ctx, "meridian_shift_running{service=\"%s\"} %d\n", service, running);
+}
+
+static void shift_steps_line(void *ctx, const char *service, bool running, uint64_t steps,
+                             uint64_t rollbacks)
+{
+    sb_printf(ctx, "meridian_shift_steps_total{service=\"%s\"} %lu\n", service,
+              (unsigned long)steps);
+}
+
+static void shift_rollbacks_line(void *ctx, const char *service, bool running, uint64_t steps,
+                                 uint64_t rollbacks)
+{
+    sb_printf(ctx, "meridian_shift_rollbacks_total{service=\"%s\"} %lu\n", service,
+              (unsigned long)rollbacks);
+}
+
 static void services(struct strbuf *b, const struct view *v)
 {
     family(b, "meridian_service_failing_open", "gauge",
@@ -109,6 +130,21 @@ static void services(struct strbuf *b, const struct view *v)
     for (unsigned i = 0; v->dyn && i < dyn_service_count(v->dyn); i++)
         sb_printf(b, "meridian_service_failing_open{service=\"%s\"} %d\n",
                   dyn_service_name(v->dyn, i), dyn_service_all_down(v->dyn, i));
+    family(b, "meridian_entry_failing_open", "gauge",
+           "1 while every region of the service's map entry (\"*\": its one set) is down or "
+           "drained.");
+    for (unsigned i = 0; v->dyn && i < dyn_service_count(v->dyn); i++)
+        for (unsigned e = 0; e < dyn_entry_count(v->dyn, i); e++)
+            sb_printf(b, "meridian_entry_failing_open{service=\"%s\",entry=\"%s\"} %d\n",
+                      dyn_service_name(v->dyn, i), dyn_entry_label(v->dyn, i, e),
+                      !dyn_entry_usable(v->dyn, i, e, NULL));
+    family(b, "meridian_shift_running", "gauge", "1 while a gradual weight shift runs.");
+    shift_each(shift_running_line, b);
+    family(b, "meridian_shift_steps_total", "counter", "Steps of gradual weight shifts.");
+    shift_each(shift_steps_line, b);
+    family(b, "meridian_shift_rollbacks_total", "counter",
+           "Gradual weight shifts rolled back to their starting weights.");
+    shift_each(shift_rollbacks_line, b);
     family(b, "meridian_region_drained", "gauge", "1 while the region is drained everywhere.");
     for (size_t r = 0; r < v->conf->nregions; r++) {
         const struct region_state *rs = state_region_find(v->conf->regions[r].name);

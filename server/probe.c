@@ -178,6 +178,8 @@ static void record(struct probe *p, bool pass, const char *why)
     st->probed = true;
     st->passes = pass ? st->passes + 1 : 0;
     st->fails = pass ? 0 : st->fails + 1;
+    /* Failing but not down yet: answers naming it carry the service's ttl_degraded. */
+    atomic_store(&st->suspect, !pass && p->up && st->fails < p->s.fall);
     if (p->up && st->fails >= p->s.fall) {
         p->up = false;
         log_warn("health: %s %s is DOWN after %u failed probe(s): %s", p->region, p->addr,

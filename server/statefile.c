@@ -35,10 +35,19 @@ struct sf_entry {
     bool merged; /* folded into an earlier entry for the same pair */
 };
 
+/* A failback hold or a shift plan read from the file. */
+struct sf_extra {
+    const char *svc;
+    const char *held; /* NULL: a shift plan */
+    struct state_shift plan;
+};
+
 struct sf_parser {
     struct yw w; /* only its document and error reporting are used */
     struct sf_entry *e;
     size_t n, cap;
+    struct sf_extra *x;
+    size_t nx;
     bool *walked; /* per node: a collection reached twice came through an alias */
     bool oom;
 };
@@ -135,6 +144,100 @@ static void read_weights(struct sf_parser *p, const char *svc, const yaml_node_t
     }
 }
 
+static struct sf_extra *add_extra(struct sf_parser *p, const char *svc)
+{
+    struct sf_extra *more = realloc(p->x, (p->nx + 1) * sizeof(*more));
+    if (!more) {
+        p->oom = true;
+        return NULL;
+    }
+    p->x = more;
+    p->x[p->nx] = (struct sf_extra){.svc = svc};
+    return &p->x[p->nx++];
+}
+
+static void read_held(struct sf_parser *p, const char *svc, const yaml_node_t *v)
+{
+    const char *region = read_name(p, v, "region");
+    struct sf_extra *x = region && svc ? add_extra(p, svc) : NULL;
+    if (x)
+        x->held = region;
+}
+
+/* A plain integer from 0 to max, or an error that gives the example. */
+static bool read_uint(struct sf_parser *p, const yaml_node_t *n, unsigned long long max,
+                      const char *example, unsigned long long *v)
+{
+    const char *t = yw_text(n);
+    if (t && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && yw_parse_uint(t, v) && *v <= max)
+        return true;
+    yw_error(&p->w, n, "expected an integer from 0 to %llu, e.g. %s", max, example);
+    return false;
+}
+
+/* from: or to: of a plan; the regions of to: must be those of from:, in its order. */
+static void read_plan_weights(struct sf_parser *p, const yaml_node_t *map, struct state_shift *s,
+                              bool to)
+{
+    unsigned long long v;
+    if (!collection(p, map, YAML_MAPPING_NODE, to ? "to" : "from", "{us-east-1: 50}"))
+        return;
+    if (yw_len(map) > STATE_SHIFT_MAX || (to && yw_len(map) != s->n)) {
+        yw_error(&p->w, map, "a shift names 1 to %d regions, the same in from and to",
+                 STATE_SHIFT_MAX);
+        return;
+    }
+    for (size_t i = 0; i < yw_len(map); i++) {
+        const yaml_node_t *k = yw_key(&p->w, map, i);
+        const char *region = read_name(p, k, "region");
+        if (!region || !read_uint(p, yw_value(&p->w, map, i), STATEFILE_WEIGHT_MAX, "50", &v))
+            continue;
+        if (to && strcmp(region, s->regions[i]))
+            yw_error(&p->w, k, "to must name the regions of from, in the same order");
+        else if (!to)
+            snprintf(s->regions[s->n++], sizeof(s->regions[0]), "%s", region);
+        (to ? s->to : s->from)[i] = (int64_t)v;
+    }
+}
+
+static void read_shift(struct sf_parser *p, const char *svc, const yaml_node_t *map)
+{
+    static const char *const keys[] = {"from", "to", "step", "every_ms", "paused"};
+    struct state_shift s = {0};
+    unsigned long long v;
+    unsigned seen = 0;
+    if (!collection(p, map, YAML_MAPPING_NODE, "shift", "{from: {...}, to: {...}, ...}"))
+        return;
+    for (size_t i = 0; i < yw_len(map); i++) {
+        const yaml_node_t *k = yw_key(&p->w, map, i), *val = yw_value(&p->w, map, i);
+        const char *t = yw_text(k), *vt = yw_text(val);
+        unsigned which = 0;
+        while (t && which < ARRAY_LEN(keys) && strcmp(t, keys[which]))
+            which++;
+        if (!t || which == ARRAY_LEN(keys)) {
+            yw_error(&p->w, k, "a shift holds from, to, step, every_ms and paused");
+            continue;
+        }
+        seen |= 1u << which;
+        if (which < 2)
+            read_plan_weights(p, val, &s, which == 1);
+        else if (which == 2 && read_uint(p, val, STATEFILE_WEIGHT_MAX, "10", &v))
+            s.step = (uint32_t)v;
+        else if (which == 3 && read_uint(p, val, UINT32_MAX, "30000", &v))
+            s.every_ms = v;
+        else if (which == 4 && vt && (!strcmp(vt, "true") || !strcmp(vt, "false")))
+            s.paused = !strcmp(vt, "true");
+        else if (which == 4)
+            yw_error(&p->w, val, "paused is true or false");
+    }
+    if (seen != 0x1f || !s.step || !s.every_ms || !s.n)
+        yw_error(&p->w, map,
+                 "a shift needs from, to, step (1 or more), every_ms (1 or more) and paused");
+    struct sf_extra *x = svc ? add_extra(p, svc) : NULL;
+    if (x)
+        x->plan = s;
+}
+
 static void read_service(struct sf_parser *p, const yaml_node_t *k, const yaml_node_t *v)
 {
     const char *svc = read_name(p, k, "service");
@@ -147,10 +250,15 @@ static void read_service(struct sf_parser *p, const yaml_node_t *k, const yaml_n
             read_weights(p, svc, val);
         else if (t && !strcmp(t, "drained"))
             read_drained(p, svc, val);
+        else if (t && !strcmp(t, "held"))
+            read_held(p, svc, val);
+        else if (t && !strcmp(t, "shift"))
+            read_shift(p, svc, val);
         else if (t)
             yw_error(&p->w, key,
-                     "unknown key \"%s\" in service \"%s\"; expected weights or drained", t,
-                     svc ? svc : "?");
+                     "unknown key \"%s\" in service \"%s\"; expected weights, drained, held "
+                     "or shift",
+                     t, svc ? svc : "?");
     }
 }
 
@@ -275,6 +383,12 @@ static void walk(struct sf_parser *p)
 int statefile_parse(const char *text, size_t len, const char *name, state_visit_fn fn, void *ctx,
                     struct diag *d)
 {
+    return statefile_parse_all(text, len, name, fn, NULL, ctx, d);
+}
+
+int statefile_parse_all(const char *text, size_t len, const char *name, state_visit_fn fn,
+                        const struct statefile_hooks *hooks, void *ctx, struct diag *d)
+{
     struct sf_parser p = {.w = {.file = name, .d = d}};
     unsigned errors = d->errors;
     if (yw_load_text(&p.w, text, len, "state file"))
@@ -285,6 +399,12 @@ int statefile_parse(const char *text, size_t len, const char *name, state_visit_
     for (size_t i = 0; ok && i < p.n; i++)
         if (!p.e[i].merged)
             fn(ctx, p.e[i].svc, p.e[i].region, p.e[i].drained, p.e[i].weight);
+    for (size_t i = 0; ok && hooks && i < p.nx; i++)
+        if (p.x[i].held)
+            hooks->held(ctx, p.x[i].svc, p.x[i].held);
+        else
+            hooks->shift(ctx, p.x[i].svc, &p.x[i].plan);
+    free(p.x);
     yw_close(&p.w);
     free(p.walked);
     free(p.e);
@@ -340,15 +460,21 @@ static void warn_unknown(struct apply *a, bool service, const char *name)
               service ? "service" : "region", name, a->path);
 }
 
+/* Clears the registry before the first thing the file sets: the file is the whole truth. */
+static void apply_begin(struct apply *a)
+{
+    if (!a->cleared)
+        state_clear_admin();
+    a->cleared = true;
+}
+
 static void apply_entry(void *ctx, const char *svc, const char *region, bool drained,
                         int64_t weight)
 {
     struct apply *a = ctx;
     /* statefile_parse calls this only once the whole file is valid, so the registry is
      * cleared only when there is a whole truth to replace it with. */
-    if (!a->cleared)
-        state_clear_admin();
-    a->cleared = true;
+    apply_begin(a);
     if (svc)
         warn_unknown(a, true, svc);
     warn_unknown(a, false, region);
@@ -366,6 +492,31 @@ static void apply_entry(void *ctx, const char *svc, const char *region, bool dra
         atomic_store(&s->weight, weight);
     a->oom |= !s;
 }
+
+static void apply_held(void *ctx, const char *svc, const char *region)
+{
+    struct apply *a = ctx;
+    apply_begin(a);
+    struct svc_region_state *s = state_svc_region(svc, region);
+    if (s)
+        atomic_store(&s->held, true);
+    a->oom |= !s;
+}
+
+static void apply_shift(void *ctx, const char *svc, const struct state_shift *plan)
+{
+    struct apply *a = ctx;
+    apply_begin(a);
+    struct service_state *s = state_service(svc);
+    struct state_shift *p = s ? state_service_plan(s) : NULL;
+    if (p)
+        *p = *plan;
+    if (p)
+        atomic_store(&s->shifting, !plan->paused);
+    a->oom |= !p;
+}
+
+static const struct statefile_hooks apply_hooks = {apply_held, apply_shift};
 
 /* Each problem of the file, indented under the warning that introduces them. */
 static void add_problems(struct diag *d, const struct diag *problems)
@@ -465,7 +616,7 @@ int statefile_load(const char *path, const struct config *c, struct diag *d)
     int rc = 0;
     if (!text)
         diag_error(&problems, path, 0, 0, "cannot read it: %s", why);
-    else if (statefile_parse(text, len, path, apply_entry, &a, &problems) < 0)
+    else if (statefile_parse_all(text, len, path, apply_entry, &apply_hooks, &a, &problems) < 0)
         rc = 1;
     if (!text || rc)
         rc = set_aside(path, &problems, d);
@@ -502,12 +653,88 @@ struct saved {
     bool written; /* already part of its service's lines */
 };
 
+/* A failback hold or a shift plan of one service. */
+struct saved_extra {
+    char *svc;
+    char *held;                     /* NULL: plan */
+    const struct state_shift *plan; /* the registry's own; the main loop is the only writer */
+    bool written;
+};
+
 /* The registry's decisions, in its order (oldest first). */
 struct snapshot {
     struct saved *e;
     size_t n, cap;
+    struct saved_extra *x;
+    size_t nx;
     bool oom, invalid;
 };
+
+static void extra_add(struct snapshot *s, const char *svc, const char *held,
+                      const struct state_shift *plan)
+{
+    if (!name_ok(svc) || (held && !name_ok(held))) {
+        s->invalid = true;
+        return;
+    }
+    struct saved_extra *more = realloc(s->x, (s->nx + 1) * sizeof(*more));
+    char *a = strdup(svc), *b = held ? strdup(held) : NULL;
+    if (more)
+        s->x = more;
+    if (!more || !a || (held && !b)) {
+        free(a);
+        free(b);
+        s->oom = true;
+        return;
+    }
+    struct saved_extra *x = &s->x[s->nx++];
+    x->svc = a;
+    x->held = b;
+    x->plan = plan;
+    x->written = false;
+}
+
+static void snapshot_held(void *ctx, const char *svc, const char *region,
+                          struct svc_region_state *st)
+{
+    if (atomic_load(&st->held))
+        extra_add(ctx, svc, region, NULL);
+}
+
+static void snapshot_plan(void *ctx, const char *svc, struct service_state *st)
+{
+    if (st->shift && st->shift->n)
+        extra_add(ctx, svc, NULL, st->shift);
+}
+
+static void render_plan_weights(struct strbuf *t, const struct state_shift *p, const int64_t *w)
+{
+    for (unsigned i = 0; i < p->n; i++)
+        sb_printf(t, "%s%s%s%s: %lld", i ? ", " : "{", quote(p->regions[i]), p->regions[i],
+                  quote(p->regions[i]), (long long)w[i]);
+    sb_puts(t, "}");
+}
+
+/* The hold and plan of svc, under its key; marks them done. */
+static void render_extras(struct strbuf *t, struct snapshot *s, const char *svc)
+{
+    for (size_t i = 0; i < s->nx; i++) {
+        struct saved_extra *x = &s->x[i];
+        if (x->written || strcmp(x->svc, svc))
+            continue;
+        x->written = true;
+        if (x->held) {
+            sb_printf(t, "    held: %s%s%s\n", quote(x->held), x->held, quote(x->held));
+            continue;
+        }
+        sb_puts(t, "    shift: {from: ");
+        render_plan_weights(t, x->plan, x->plan->from);
+        sb_puts(t, ", to: ");
+        render_plan_weights(t, x->plan, x->plan->to);
+        sb_printf(t, ", step: %u, every_ms: %llu, paused: %s}\n", x->plan->step,
+                  (unsigned long long)x->plan->every_ms, x->plan->paused ? "true" : "false");
+    }
+}
 
 static void snapshot_add(void *ctx, const char *svc, const char *region, bool drained,
                          int64_t weight)
@@ -542,6 +769,11 @@ static void snapshot_add(void *ctx, const char *svc, const char *region, bool dr
 
 static void snapshot_free(struct snapshot *s)
 {
+    for (size_t i = 0; i < s->nx; i++) {
+        free(s->x[i].svc);
+        free(s->x[i].held);
+    }
+    free(s->x);
     for (size_t i = 0; i < s->n; i++) {
         free(s->e[i].svc);
         free(s->e[i].region);
@@ -579,6 +811,7 @@ static void render_service(struct strbuf *t, struct snapshot *s, size_t first)
     }
     if (*sep)
         sb_puts(t, "]\n");
+    render_extras(t, s, svc);
     for (size_t i = first; i < s->n; i++)
         if (s->e[i].svc && !strcmp(s->e[i].svc, svc))
             s->e[i].written = true;
@@ -604,6 +837,13 @@ static void render(struct strbuf *t, struct snapshot *s)
         sb_puts(t, sep);
         sep = "";
         render_service(t, s, i);
+    }
+    for (size_t i = 0; i < s->nx; i++) {
+        if (s->x[i].written)
+            continue;
+        sb_printf(t, "%s  %s%s%s:\n", sep, quote(s->x[i].svc), s->x[i].svc, quote(s->x[i].svc));
+        sep = "";
+        render_extras(t, s, s->x[i].svc);
     }
 }
 
@@ -700,7 +940,8 @@ int statefile_save(const char *path, struct diag *d)
     struct strbuf t;
     int rc = -1;
     sb_init(&t);
-    if (state_each_admin(snapshot_add, &s) == 0 && !s.oom)
+    if (state_each_admin(snapshot_add, &s) == 0 && state_each_pair(snapshot_held, &s) == 0 &&
+        state_each_service(snapshot_plan, &s) == 0 && !s.oom)
         render(&t, &s);
     if (!t.s || t.failed)
         diag_error(d, path, 0, 0, "cannot save the state file: out of memory");

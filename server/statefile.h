@@ -12,6 +12,10 @@
  *     api:
  *       weights: {us-east-1: 50, eu-west-1: 50}
  *       drained: [apac-south]       # regions drained for this service only
+ *       shift: {from: {us-east-1: 80, eu-west-1: 20}, to: {us-east-1: 50, eu-west-1: 50},
+ *               step: 10, every_ms: 30000, paused: false}   # a gradual shift under way
+ *     pay:
+ *       held: eu-west-1             # failback: manual holds traffic on this region
  *
  * `version: 1` is required; `drained` and `services` may be left out or empty.  Names are
  * 1 to STATEFILE_NAME_MAX characters of [A-Za-z0-9_.-]; weights are integers from 0 to
@@ -54,3 +58,11 @@ int statefile_save(const char *path, struct diag *d) F_WUNUSED;
  * never called. */
 int statefile_parse(const char *text, size_t len, const char *name, state_visit_fn fn, void *ctx,
                     struct diag *d) F_WUNUSED;
+
+/* What statefile_parse_all reports beside drains and weights, once the file is valid. */
+struct statefile_hooks {
+    void (*held)(void *ctx, const char *service, const char *region);
+    void (*shift)(void *ctx, const char *service, const struct state_shift *plan);
+};
+int statefile_parse_all(const char *text, size_t len, const char *name, state_visit_fn fn,
+                        const struct statefile_hooks *hooks, void *ctx, struct diag *d) F_WUNUSED;

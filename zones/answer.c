@@ -225,6 +225,8 @@ static void dyn_run(struct ans *a, const struct node *n, uint16_t qtype, struct 
                 a->client->trace);
     if (!out->ttl)
         out->ttl = n->dyn_ttl;
+    if (out->ttl_degraded && out->ttl_degraded < out->ttl)
+        out->ttl = out->ttl_degraded;
     if (out->scope > a->scope)
         a->scope = out->scope;
     a->fail_open |= out->fail_open;

@@ -67,6 +67,7 @@ services:
   web:
     policy: geo
     map:
+      GB: [eu-west-1]
       default: [apac-south, us-east-1]
 zones:
   example.com: example.com.zone
@@ -124,12 +125,26 @@ check_ctl "drain us-east-1" 0 "^region us-east-1 drained\$" drain us-east-1
 only pay "failover pay right after drain us-east-1" "$EU"
 only api "weighted api (50/50) right after drain us-east-1" "$EU"
 only www "geo web right after drain us-east-1 (apac-south first anyway)" "$AP"
-check_ctl "drain apac-south" 0 "^region apac-south drained\$" drain apac-south
+# Draining apac-south too would leave web's default entry with no usable region: refused,
+# with what it would break, and nothing changes; --force does it and says so in the log.
+sum=$(state_sum)
+check_ctl "drain apac-south, web's last usable default region, is refused (exit 1)" 1 \
+    "^refused: that would leave service web entry default with no usable region" drain apac-south
+check_eq "the refused drain leaves the state file unchanged" "$sum" "$(state_sum)"
+check_eq "--json status: the refused drain left apac-south in service" false \
+    "$(status_json regions/apac-south/drained)"
+only www "geo web after the refused drain still gets apac-south" "$AP"
+check_ctl "weight 0 for api's last usable region is refused too (exit 1)" 1 \
+    "^refused: that would leave service api with no usable region" weight api eu-west-1 0
+check_eq "the refused weight leaves the state file unchanged" "$sum" "$(state_sum)"
+check_ctl "drain apac-south --force" 0 "^region apac-south drained\$" drain apac-south --force
+check_eq "the forced drain is logged with what it leaves failing open" 1 \
+    "$(log_count 'control: forced \(drain\): service web entry default left with no usable region')"
 # Both of web's regions are out now: it fails open (as if all were up), as for health.
 only www "geo web with both its regions drained fails open to its first" "$AP"
 ctl status
 check_match "status shows us-east-1 drained" "^  us-east-1: DRAINED, up" "$CTL_OUT"
-check_match "status shows web failing open" "^  web: policy geo, FAILING OPEN" "$CTL_OUT"
+check_match "status shows web's default entry failing open" "^    entry default: FAILING OPEN" "$CTL_OUT"
 check_eq "--json status: regions us-east-1 and apac-south drained, eu-west-1 not" "true true false" \
     "$(status_json regions/us-east-1/drained) $(status_json regions/apac-south/drained) $(status_json regions/eu-west-1/drained)"
 check_match "the state file holds both drains" '^\[("apac-south", "us-east-1"|"us-east-1", "apac-south")\]$' \
@@ -138,6 +153,36 @@ check_ctl "undrain us-east-1" 0 "^region us-east-1 undrained\$" undrain us-east-
 only pay "failover pay right after undrain us-east-1" "$US"
 only www "geo web right after undrain us-east-1, apac-south still drained" "$US"
 check_ctl "undrain apac-south" 0 "^region apac-south undrained\$" undrain apac-south
+
+# Fail open per map entry: draining eu-west-1 leaves web's GB entry (GB: [eu-west-1]) with
+# no usable region while web itself still has its default list.
+open_re='service web entry GB: every region it lists is down or drained: its clients are answered as if all were up \(fail open\)'
+back_re='service web entry GB: a region is back in service: no longer failing open'
+check_eq "no log line yet for web's GB entry" 0 "$(log_count "$open_re")"
+ok_ctl drain eu-west-1 --force
+check_eq "drain eu-west-1 logs that web's GB entry fails open, once" 1 "$(log_count "$open_re")"
+ctl status
+check_match "status marks web's GB entry FAILING OPEN" \
+    "^    entry GB: FAILING OPEN \(every region it lists is down or drained\)\$" "$CTL_OUT"
+check_match "status does not mark web as a whole failing open" "^  web: policy geo\$" "$CTL_OUT"
+check_eq "--json status: web's failing_open_entries is [GB], failing_open false" '["GB"] false' \
+    "$(status_json services/web/failing_open_entries) $(status_json services/web/failing_open)"
+check_eq "--json status: pay's failing_open_entries is empty" '[]' \
+    "$(status_json services/pay/failing_open_entries)"
+ok_ctl undrain eu-west-1
+check_eq "undrain eu-west-1 logs that web's GB entry stops failing open" 1 "$(log_count "$back_re")"
+check_eq "--json status: web's failing_open_entries is empty again" '[]' \
+    "$(status_json services/web/failing_open_entries)"
+ok_ctl weight api eu-west-1 0
+ok_ctl weight api us-east-1 0 --force
+check_eq "weights 0 for every api region log api failing open" 1 \
+    "$(log_count 'service api: every region it can pick is down or drained')"
+ok_ctl weight api us-east-1 50
+ok_ctl weight api eu-west-1 50
+check_eq "a weight back above 0 logs api back in service" 1 \
+    "$(log_count 'service api: a region is back in service: no longer failing open')"
+ctl help drain
+check_match "help drain says the last usable region's clients fail open" "they fail open" "$CTL_OUT"
 only www "geo web right after undrain apac-south" "$AP"
 check_eq "the state file holds no drain any more" '[]' "$(state_json drained)"
 

@@ -288,6 +288,11 @@ S=$(scrape)
 check_metric "meridian_fail_open_total counts exactly the 3 fail-open answers" \
     meridian_fail_open_total 3 "$S"
 check_metric "web does not fail open" 'meridian_service_failing_open{service="web"}' 0 "$S"
+check_series "meridian_entry_failing_open: solo's one set (*) only, web's entries not" \
+    meridian_entry_failing_open 'meridian_entry_failing_open{service="solo",entry="*"} 1
+meridian_entry_failing_open{service="web",entry="10.1.0.0/24"} 0
+meridian_entry_failing_open{service="web",entry="10.2.0.0/16"} 0
+meridian_entry_failing_open{service="web",entry="default"} 0' "$S"
 check_eq "health: r1's second address and r3 down, the rest up" \
     "$(health_series 1 0 1 0 | LC_ALL=C sort)" "$(series meridian_health_up "$S")"
 check_series "meridian_queries_total after the health changes" meridian_queries_total \
@@ -298,6 +303,8 @@ check_series "meridian_answers_total after the health changes" meridian_answers_
 start_backend "$R3A" "$HP"
 check_await "r3 back: meridian_service_failing_open{service=\"solo\"} turns 0" \
     'meridian_service_failing_open{service="solo"}' 0
+check_metric "r3 back: solo's entry * no longer fails open" \
+    'meridian_entry_failing_open{service="solo",entry="*"}' 0
 start_backend "$R1B" "$HP"
 check_await "$R1B back: meridian_health_up turns 1 for it" \
     "meridian_health_up{region=\"r1\",address=\"$R1B\"}" 1

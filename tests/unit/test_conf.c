@@ -936,6 +936,29 @@ START_TEST(policy_keys)
 }
 END_TEST
 
+START_TEST(failback_and_ttl_degraded)
+{
+    struct config *c =
+        load_ok(REGIONS "services:\n"
+                        "  p: { policy: failover, order: [r1, r2], failback: manual, "
+                        "ttl_degraded: 5 }\n"
+                        "  q: { policy: failover, order: [r1], failback: auto }\n");
+    ck_assert(c->services[0].failback_manual);
+    ck_assert_uint_eq(c->services[0].ttl_degraded, 5);
+    ck_assert(!c->services[1].failback_manual);
+    ck_assert_uint_eq(c->services[1].ttl_degraded, 0);
+    conf_free(c);
+    FAILS_WITH(REGIONS "services:\n"
+                       "  a: { policy: failover, order: [r1], failback: sometimes }\n"
+                       "  b: { policy: weighted, weights: { r1: 1 }, failback: manual }\n"
+                       "  c: { policy: failover, order: [r1], ttl_degraded: 1.5s }\n",
+               ":5:49: error: \"failback\" must be auto (back to the primary once it is up) or "
+               "manual",
+               ":6:46: error: \"failback\" only applies to policy: failover",
+               ":7:53: error: \"ttl_degraded\" must be whole seconds");
+}
+END_TEST
+
 START_TEST(policy_needs)
 {
     FAILS_WITH(REGIONS "services:\n"
@@ -1128,9 +1151,9 @@ static Suite *conf_suite(void)
          {region_forms, region_errors, region_check_reference, check_fields, check_type_rules,
           check_values}},
         {"services",
-         {geo_map_keys_and_sets, geo_map_errors, policy_keys, policy_needs,
-          weighted_and_failover_sets, weight_errors, nearest_needs_locations, ttl_values,
-          anchors_and_aliases}},
+         {geo_map_keys_and_sets, geo_map_errors, policy_keys, failback_and_ttl_degraded,
+          policy_needs, weighted_and_failover_sets, weight_errors, nearest_needs_locations,
+          ttl_values, anchors_and_aliases}},
         {"fleet", {fleet_values_and_defaults, fleet_errors, fleet_secrets_readable_by_others}},
     };
     for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {

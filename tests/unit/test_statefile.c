@@ -199,6 +199,69 @@ START_TEST(format_is_readable)
 }
 END_TEST
 
+/* A failback hold and a shift plan come back from the file as they were saved. */
+START_TEST(holds_and_plans_round_trip)
+{
+    set_svc("api", "us-east-1", false, 60);
+    struct svc_region_state *held = state_svc_region("pay", "eu-west-1");
+    struct service_state *api = state_service("api");
+    ck_assert_ptr_nonnull(held);
+    ck_assert_ptr_nonnull(api);
+    atomic_store(&held->held, true);
+    struct state_shift *p = state_service_plan(api);
+    ck_assert_ptr_nonnull(p);
+    *p = (struct state_shift){
+        .n = 2, .from = {80, 20}, .to = {50, 50}, .step = 10, .every_ms = 30000, .paused = true};
+    strcpy(p->regions[0], "us-east-1");
+    strcpy(p->regions[1], "eu-west-1");
+    save_ok();
+    char *text = slurp(path, NULL);
+    ck_assert_msg(strstr(text,
+                         "  api:\n    weights: {us-east-1: 60}\n    shift: {from: {us-east-1: "
+                         "80, eu-west-1: 20}, to: {us-east-1: 50, eu-west-1: 50}, step: 10, "
+                         "every_ms: 30000, paused: true}\n  pay:\n    held: eu-west-1\n"),
+                  "%s", text);
+    state_clear_admin();
+    ck_assert(!atomic_load(&held->held));
+    ck_assert_uint_eq(p->n, 0);
+    ck_assert_int_eq(load(NULL), 0);
+    ck_assert(atomic_load(&held->held));
+    ck_assert_uint_eq(p->n, 2);
+    ck_assert_str_eq(p->regions[1], "eu-west-1");
+    ck_assert_int_eq(p->from[0], 80);
+    ck_assert_int_eq(p->to[1], 50);
+    ck_assert_uint_eq(p->every_ms, 30000);
+    ck_assert(p->paused && !atomic_load(&api->shifting)); /* paused: not shifting */
+    char *again = (save_ok(), slurp(path, NULL));
+    ck_assert_str_eq(text, again);
+    free(text);
+    free(again);
+}
+END_TEST
+
+/* A plan missing its step, or with to: naming other regions, makes the file corrupt. */
+START_TEST(bad_plans_are_corrupt)
+{
+    static const char *const bad[] = {
+        "version: 1\nservices:\n  api:\n    shift: {from: {a: 1}, to: {a: 2}, every_ms: 5, "
+        "paused: false}\n",
+        "version: 1\nservices:\n  api:\n    shift: {from: {a: 1}, to: {b: 2}, step: 1, "
+        "every_ms: 5, paused: false}\n",
+        "version: 1\nservices:\n  api:\n    shift: {from: {a: 1}, to: {a: 2}, step: 1, "
+        "every_ms: 5, paused: maybe}\n",
+        "version: 1\nservices:\n  pay:\n    held: [a]\n",
+    };
+    for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+        struct diag e;
+        diag_init(&e);
+        ck_assert_msg(statefile_parse(bad[i], strlen(bad[i]), "s", dump_one, NULL, &e) == -1,
+                      "accepted: %s", bad[i]);
+        ck_assert_uint_gt(e.errors, 0);
+        diag_free(&e);
+    }
+}
+END_TEST
+
 START_TEST(empty_registry)
 {
     struct dump dp;
@@ -573,6 +636,8 @@ static Suite *suite(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, round_trip);
     tcase_add_test(tc, format_is_readable);
+    tcase_add_test(tc, holds_and_plans_round_trip);
+    tcase_add_test(tc, bad_plans_are_corrupt);
     tcase_add_test(tc, empty_registry);
     tcase_add_test(tc, hand_written_file);
     tcase_add_test(tc, parse_merges_pairs);
