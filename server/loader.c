@@ -4,6 +4,7 @@
 #include "server/loader.h"
 #include "geoip/dyn.h"
 #include "zones/dname.h"
+#include "zones/sign/sign.h"
 #include "zones/zonefile.h"
 
 #include <grp.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 /* What zone loading needs to know about services. */
 struct services {
@@ -40,6 +42,18 @@ static struct zone *old_zone(const struct view *old, const uint8_t *name)
     return NULL;
 }
 
+/* Signs z as the config says: answers go on from the view before until this returns. */
+static bool sign(struct zone *z, const struct conf_zone *cz, const uint8_t *origin, struct diag *d)
+{
+    struct sign_keys *keys = sign_keys_load(&cz->sign, origin, d);
+    if (!keys || !sign_zone(z, keys, &cz->sign, time(NULL), d))
+        return false;
+    const struct zone_sec *s = z->sec;
+    diag_note(d, "zone %s: signed with %u key(s), %llu signatures, %u NSEC records", cz->name,
+              s->nkeys, (unsigned long long)s->signatures, s->norder);
+    return true;
+}
+
 static struct zone *load_one(const struct conf_zone *cz, const struct services *sv,
                              const struct view *old, struct diag *d, bool *failed)
 {
@@ -57,6 +71,10 @@ static struct zone *load_one(const struct conf_zone *cz, const struct services *
                                .resolve_ctx = (void *)sv,
                                .max_records = c->server.zone_max_records};
     struct zone *z = zone_load(cz->path, origin, &o, d);
+    if (z && cz->dnssec && !sign(z, cz, origin, d)) {
+        zone_release(z);
+        z = NULL;
+    }
     if (z) {
         diag_note(d, "zone %s: %zu records, %zu names, serial %u, from %s", cz->name, z->nrecords,
                   z->nnodes, z->serial, cz->path);
@@ -252,4 +270,29 @@ struct view *loader_reload_zone(struct view *old, const char *name, struct diag 
     if (v)
         old->owns_core = false; /* v frees them; old goes first (view.h) */
     return v;
+}
+
+int loader_print_ds(const char *path, const char *zone, FILE *out, struct diag *d)
+{
+    struct config *c = conf_load(path, d);
+    if (!c)
+        return -1;
+    const struct conf_zone *cz = find_conf_zone(c, zone);
+    uint8_t origin[DNAME_MAX + 1];
+    const char *why;
+    int rc = -1;
+    if (!cz)
+        diag_error(d, path, 0, 0, "zone %s is not in the config", zone);
+    else if (!cz->dnssec)
+        diag_error(d, path, cz->mark.line, cz->mark.col,
+                   "zone %s is not signed: it has no dnssec: section", cz->name);
+    else if (dname_from_text(cz->name, strlen(cz->name), NULL, origin, &why) > 0) {
+        dname_lower(origin);
+        struct sign_keys *keys = sign_keys_load(&cz->sign, origin, d);
+        if (keys)
+            rc = sign_keys_print_ds(keys, out) ? 0 : -1;
+        sign_keys_free(keys);
+    }
+    conf_free(c);
+    return rc;
 }

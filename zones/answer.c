@@ -6,6 +6,7 @@
 #include "zones/dname.h"
 #include "zones/packet.h"
 #include "zones/response.h"
+#include "zones/sign/sign.h"
 
 #include <netinet/in.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #define TYPE_SRV   33
 #define TYPE_DNAME 39
 #define TYPE_DS    43
+#define TYPE_NSEC  47
 #define TYPE_IXFR  251
 #define TYPE_AXFR  252
 #define TYPE_MAILB 253
@@ -51,6 +53,10 @@ struct ans {
     bool fail_open;
     int32_t pair;
     bool have_dc;
+    bool dnssec;                 /* DO=1 to a signed zone: RRSIGs and denial (RFC 4035 §3.1) */
+    bool wild_denied;            /* a wildcard matched but had no data of the type */
+    const struct node *wild;     /* the wildcard being answered from (RFC 4592), or NULL */
+    const struct node *encloser; /* the closest encloser of a name that does not exist */
     struct dyn_client dc;
     uint8_t names[MAX_CHAIN][DNAME_MAX + 1]; /* chain targets, lower-case */
     uint8_t offs[MAX_CHAIN][DNAME_LABELS];
@@ -74,10 +80,63 @@ static void truncate_answer(struct ans *a)
     resp_truncate(&a->r);
 }
 
+/* An RRset and, with DNSSEC, its RRSIGs (RFC 4035 §3.1.1); false when they do not fit. */
+static bool put_set(struct ans *a, enum section sec, struct owner o, const struct rrset *s,
+                    uint32_t ttl)
+{
+    if (!resp_put_rrset(&a->r, sec, o, s, ttl))
+        return false;
+    return !a->dnssec || !s->sigs || resp_put_rrset(&a->r, sec, o, s->sigs, ttl);
+}
+
 static void put_answer(struct ans *a, struct owner o, const struct rrset *s)
 {
-    if (!resp_put_rrset(&a->r, SEC_ANSWER, o, s, UINT32_MAX))
+    if (!put_set(a, SEC_ANSWER, o, s, UINT32_MAX))
         truncate_answer(a);
+}
+
+/* The NSEC at node n with its RRSIG, in authority; false when it does not fit. */
+static bool put_nsec(struct ans *a, const struct node *n)
+{
+    const struct rrset *s = node_rrset(n, TYPE_NSEC);
+    struct owner o = {n->name, 0};
+    return !s || put_set(a, SEC_AUTHORITY, o, s, UINT32_MAX);
+}
+
+/* The NSEC that covers name, unless it is skip (already in the answer). */
+static const struct node *put_cover(struct ans *a, const uint8_t *name, size_t len,
+                                    const struct node *skip)
+{
+    const struct node *n = sign_nsec_covering(a->zone, name, len);
+    if (n != skip && !put_nsec(a, n))
+        truncate_answer(a);
+    return n;
+}
+
+/* RFC 4035 §3.1.3.2: the name is covered, and so is the wildcard at its closest encloser.
+ * §3.1.3.1 and §3.1.3.4: no data at the name, or at the wildcard that matched it. */
+static void deny(struct ans *a, const struct cur *c, uint8_t rcode)
+{
+    if (rcode == RCODE_NXDOMAIN) {
+        const struct node *first = put_cover(a, c->name, c->len, NULL);
+        const struct node *ce = a->encloser;
+        uint8_t star[DNAME_MAX + 2] = {1, '*'};
+        if (ce && ce->namelen + 2u <= DNAME_MAX + 1u && !a->r.tc) {
+            memcpy(star + 2, ce->name, ce->namelen);
+            put_cover(a, star, ce->namelen + 2u, first);
+        }
+        return;
+    }
+    const struct node *n = a->wild ? a->wild : zone_find_node(a->zone, c->name, c->len);
+    if (n && node_rrset(n, TYPE_NSEC)) {
+        if (!put_nsec(a, n))
+            truncate_answer(a);
+        a->wild_denied = a->wild != NULL;
+        if (a->wild && !a->r.tc)
+            put_cover(a, c->name, c->len, n);
+    } else {
+        put_cover(a, c->name, c->len, NULL); /* an empty non-terminal */
+    }
 }
 
 /* RFC 2308 §3: the SOA in authority, its TTL the lesser of its own and MINIMUM. */
@@ -87,8 +146,10 @@ static void negative(struct ans *a, const struct cur *c, uint8_t rcode)
         return;
     a->r.rcode = rcode;
     struct owner o = owner_at(c, a->zone->labels);
-    if (!resp_put_rrset(&a->r, SEC_AUTHORITY, o, a->zone->soa, a->zone->neg_ttl))
+    if (!put_set(a, SEC_AUTHORITY, o, a->zone->soa, a->zone->neg_ttl))
         truncate_answer(a);
+    else if (a->dnssec)
+        deny(a, c, rcode);
 }
 
 /* Addresses for in-zone targets of NS, MX and SRV records (RFC 1035 §3.3.9, RFC 2782). */
@@ -119,12 +180,23 @@ static void additional(struct ans *a, const struct rrset *s)
     }
 }
 
+/* RFC 4035 §3.1.4: the DS of a signed child, or the NSEC proving there is none. */
+static bool referral_ds(struct ans *a, const struct cur *c, const struct node *cut)
+{
+    if (!a->dnssec)
+        return true;
+    const struct rrset *ds = node_rrset(cut, TYPE_DS);
+    return ds ? put_set(a, SEC_AUTHORITY, owner_at(c, cut->labels), ds, UINT32_MAX)
+              : put_nsec(a, cut);
+}
+
 /* A referral (RFC 1034 §4.3.2 step 3b): not authoritative, NS in authority, glue. */
 static void referral(struct ans *a, const struct cur *c, const struct node *cut)
 {
     a->r.aa = false;
     const struct rrset *ns = node_rrset(cut, TYPE_NS);
-    if (!resp_put_rrset(&a->r, SEC_AUTHORITY, owner_at(c, cut->labels), ns, UINT32_MAX)) {
+    if (!resp_put_rrset(&a->r, SEC_AUTHORITY, owner_at(c, cut->labels), ns, UINT32_MAX) ||
+        !referral_ds(a, c, cut)) {
         truncate_answer(a);
         return;
     }
@@ -155,13 +227,16 @@ static void follow(struct ans *a, const uint8_t *target, uint16_t ptr)
     struct cur next = {name, len, 0, a->offs[a->chain], ptr, false};
     next.labels = dname_label_offsets(name, a->offs[a->chain]);
     a->chain++;
+    const struct node *wild = a->wild;
+    a->wild = NULL; /* the target is a name of its own */
     resolve(a, &next);
+    a->wild = wild;
 }
 
 static void cname(struct ans *a, const struct node *n, struct owner o)
 {
     const struct rrset *s = node_rrset(n, TYPE_CNAME);
-    if (!resp_put_rrset(&a->r, SEC_ANSWER, o, s, UINT32_MAX)) {
+    if (!put_set(a, SEC_ANSWER, o, s, UINT32_MAX)) {
         truncate_answer(a);
         return;
     }
@@ -305,7 +380,7 @@ static void answer_node(struct ans *a, const struct cur *c, const struct node *n
 static void dname(struct ans *a, const struct cur *c, const struct node *d)
 {
     const struct rrset *s = node_rrset(d, TYPE_DNAME);
-    if (!resp_put_rrset(&a->r, SEC_ANSWER, owner_at(c, d->labels), s, UINT32_MAX)) {
+    if (!put_set(a, SEC_ANSWER, owner_at(c, d->labels), s, UINT32_MAX)) {
         truncate_answer(a);
         return;
     }
@@ -333,6 +408,17 @@ static void stopped(struct ans *a, const struct cur *c, const struct node *stop)
         referral(a, c, stop);
     else
         dname(a, c, stop);
+}
+
+/* RFC 4592 §3.3.1; with DNSSEC the proof that no closer name exists (RFC 4035 §3.1.3.3). */
+static void wildcard(struct ans *a, const struct cur *c, const struct node *wild)
+{
+    a->wild = wild;
+    a->wild_denied = false;
+    answer_node(a, c, wild, owner_at(c, c->labels));
+    if (a->dnssec && !a->wild_denied && !a->r.tc)
+        put_cover(a, c->name, c->len, NULL);
+    a->wild = NULL;
 }
 
 static void resolve(struct ans *a, const struct cur *c)
@@ -364,9 +450,11 @@ static void resolve(struct ans *a, const struct cur *c)
     else if (n->flags & NODE_DNAME)
         dname(a, c, n);
     else if ((wild = node_wildcard(z, n)))
-        answer_node(a, c, wild, owner_at(c, c->labels)); /* RFC 4592 §3.3.1 */
-    else
+        wildcard(a, c, wild);
+    else {
+        a->encloser = n;
         negative(a, c, RCODE_NXDOMAIN);
+    }
 }
 
 /* The zone for the question.  A DS query for a zone apex belongs to the parent when we
@@ -421,6 +509,7 @@ static void answer(struct ans *a)
         diag_note(a->client->trace, "zone: %s (serial %u)", zn, a->zone->serial);
     }
     a->r.aa = true;
+    a->dnssec = a->q.edns_do && a->zone->sec;
     resp_set_apex(&a->r, a->zone->name, a->zone->namelen,
                   (uint16_t)(DNS_HEADER + a->q.qname_len - a->zone->namelen));
     struct cur c = {a->q.qname, a->q.qname_len, a->q.labels, a->q.label_off, DNS_HEADER, true};
@@ -466,6 +555,8 @@ size_t answer_query(const struct answer_env *env, const uint8_t *msg, size_t len
     a.fail_open = false;
     a.pair = -1;
     a.have_dc = false;
+    a.dnssec = a.wild_denied = false;
+    a.wild = a.encloser = NULL;
     a.zone = NULL;
     enum parse_result pr = packet_parse(msg, len, &a.q);
     info->dropped = pr == PARSE_DROP;

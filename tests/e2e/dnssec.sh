@@ -1,0 +1,215 @@
+#!/bin/bash
+# dnssec.sh — signed zones checked by real validators: Unbound (stub zones to meridiand,
+# a trust anchor from `meridiand --ds`) and delv.  Static names, a wildcard, a CNAME
+# chain, a DNAME, NXDOMAIN, NODATA, an empty non-terminal, referrals to a signed and an
+# unsigned child, and a zone whose anchor does not match its key (bogus: SERVFAIL).
+# SPDX-License-Identifier: MIT
+
+. "$(dirname "$0")/lib.sh"
+
+for tool in unbound ldns-keygen ldns-key2ds delv; do
+    if ! command -v "$tool" >/dev/null; then
+        echo "1..0 # SKIP $tool is not installed"
+        TAP_DONE=true
+        exit 77
+    fi
+done
+
+D=$TEST_TMP
+PORT=$(free_port)
+UPORT=$(free_port)
+cp "$E2E_DIR"/dnssec/*.zone "$D"/
+mkdir -p "$D/keys"
+chmod 700 "$D/keys"
+
+# keygen [-k] ZONE: a P-256 key (a KSK with -k); prints its path without suffix.
+keygen()
+{
+    (cd "$D/keys" && ldns-keygen -a ECDSAP256SHA256 "$@" | sed "s|^|$D/keys/|")
+}
+
+KSK=$(keygen -k example.com)
+ZSK=$(keygen example.com)
+CHILD=$(keygen -k signed.example.com)
+BOGUS=$(keygen -k bogus.net)
+WRONG=$(keygen -k bogus.net) # never signs: its DS is bogus.net's anchor
+
+cat >"$D/meridian.yaml" <<EOF
+server:
+  listen: ["127.0.0.1:$PORT"]
+  workers: 2
+zones:
+  example.com:
+    file: example.com.zone
+    dnssec: {keys: [$KSK, $ZSK], denial: nsec}
+  signed.example.com:
+    file: signed.example.com.zone
+    dnssec: {keys: [$CHILD]}
+  unsigned.example.com: unsigned.example.com.zone
+  bogus.net:
+    file: bogus.net.zone
+    dnssec: {keys: [$BOGUS]}
+EOF
+
+# The parent publishes the signed child's DS, as its operator would after --ds.
+"$MERIDIAND" -c "$D/meridian.yaml" --ds signed.example.com >"$D/child.ds" 2>"$D/err"
+check "--ds prints the child's DS" grep -Eq "^signed.example.com.*IN.DS.*13 2 " "$D/child.ds"
+cat "$D/child.ds" >>"$D/example.com.zone"
+"$MERIDIAND" -c "$D/meridian.yaml" --ds example.com >"$D/anchor.ds" 2>>"$D/err"
+check "--ds prints one DS, the KSK's" test "$(grep -c 'IN.DS' "$D/anchor.ds")" -eq 1
+check "--ds for an unsigned zone fails" \
+    bash -c "! '$MERIDIAND' -c '$D/meridian.yaml' --ds unsigned.example.com 2>/dev/null"
+WRONG_DS=$(ldns-key2ds -n -2 "$WRONG.key" | tr -s '\t' ' ')
+
+# Bad keys: each an error at the key's place in the config, and the zone does not start.
+RSA=$(cd "$D/keys" && ldns-keygen -a RSASHA256 -b 1024 example.com | sed "s|^|$D/keys/|")
+cp "$ZSK.key" "$D/keys/open.key"
+cp "$ZSK.private" "$D/keys/open.private"
+chmod 644 "$D/keys/open.private"
+printf 'zones:\n  example.com:\n    file: example.com.zone\n    dnssec:\n      keys: [%s]\n' \
+    "$D/keys/absent, $RSA, $CHILD, $D/keys/open" >"$D/bad.yaml"
+"$MERIDIAND" -t -c "$D/bad.yaml" >/dev/null 2>"$D/bad.err"
+C2=$((15 + ${#D} + 13))
+C3=$((C2 + ${#RSA} + 2))
+C4=$((C3 + ${#CHILD} + 2))
+check_eq "bad keys: one error each at file:line:col" \
+    "bad.yaml:5:14: error: key file $D/keys/absent.key: No such file or directory
+bad.yaml:5:$C2: error: $RSA.key: algorithm 8 is not supported
+bad.yaml:5:$C3: error: $CHILD.key is a key of signed.example.com., not of this zone
+bad.yaml:5:$C4: error: $D/keys/open.private may be read by any user" \
+    "$(grep -o '^[^;]*: error: [^;(]*' "$D/bad.err" | sed 's|^.*/bad.yaml|bad.yaml|; s/ *$//')"
+
+start_server "$D/meridian.yaml"
+
+cat >"$D/unbound.conf" <<EOF
+server:
+    interface: 127.0.0.1
+    port: $UPORT
+    username: ""
+    chroot: ""
+    directory: "$D"
+    pidfile: ""
+    use-syslog: no
+    logfile: ""
+    verbosity: 1
+    val-log-level: 2
+    do-not-query-localhost: no
+    access-control: 127.0.0.0/8 allow
+    module-config: "validator iterator"
+    qname-minimisation: no
+    aggressive-nsec: no
+    trust-anchor: "$(tr -s '\t' ' ' <"$D/anchor.ds")"
+    trust-anchor: "$WRONG_DS"
+stub-zone:
+    name: "example.com"
+    stub-addr: 127.0.0.1@$PORT
+stub-zone:
+    name: "signed.example.com"
+    stub-addr: 127.0.0.1@$PORT
+stub-zone:
+    name: "unsigned.example.com"
+    stub-addr: 127.0.0.1@$PORT
+stub-zone:
+    name: "bogus.net"
+    stub-addr: 127.0.0.1@$PORT
+EOF
+unbound -d -c "$D/unbound.conf" >"$D/unbound.log" 2>&1 &
+UNBOUND_PID=$!
+stop_unbound()
+{
+    kill "$UNBOUND_PID" 2>/dev/null
+    wait "$UNBOUND_PID" 2>/dev/null
+}
+trap 'stop_unbound; cleanup' EXIT
+unbound_up()
+{
+    dig +tries=1 +time=1 -p "$UPORT" @127.0.0.1 version.server CH TXT >/dev/null 2>&1
+}
+if ! wait_for unbound_up; then
+    bail_out "unbound answers on 127.0.0.1:$UPORT" "$(tail -n 20 "$D/unbound.log")"
+fi
+
+# resolve NAME TYPE: Unbound's answer, with its header line and flags.
+resolve()
+{
+    dig +dnssec +tries=1 +time=5 -p "$UPORT" @127.0.0.1 "$1" "$2" 2>&1
+}
+
+# validates DESC NAME TYPE STATUS [ANSWER-REGEX]: Unbound answers with STATUS and AD set,
+# and, when given, a line matching the regex.
+validates()
+{
+    local desc=$1 name=$2 type=$3 status=$4 want=${5:-} out
+    out=$(resolve "$name" "$type")
+    if grep -q "status: $status" <<<"$out" && grep -Eq 'flags:[a-z ]* ad[ ;]' <<<"$out" &&
+        { [ -z "$want" ] || grep -Eq -- "$want" <<<"$out"; }; then
+        ok "$desc"
+    else
+        not_ok "$desc"
+        diag "want status $status with ad${want:+ and /$want/}; got:" "$out" \
+            "unbound log:" "$(tail -n 5 "$D/unbound.log")"
+    fi
+}
+
+# insecure DESC NAME TYPE ANSWER-REGEX: NOERROR without AD: proved unsigned, not bogus.
+insecure()
+{
+    local out
+    out=$(resolve "$2" "$3")
+    if grep -q "status: NOERROR" <<<"$out" && ! grep -Eq 'flags:[a-z ]* ad[ ;]' <<<"$out" &&
+        grep -Eq -- "$4" <<<"$out"; then
+        ok "$1"
+    else
+        not_ok "$1"
+        diag "want NOERROR without ad; got:" "$out"
+    fi
+}
+
+A='IN[[:space:]]+A[[:space:]]+'
+validates "static A validates" www.example.com A NOERROR "${A}192.0.2.1"
+validates "static AAAA validates" www.example.com AAAA NOERROR '2001:db8::1'
+validates "apex DNSKEY validates" example.com DNSKEY NOERROR 'DNSKEY[[:space:]]+257 3 13'
+validates "apex CDS validates" example.com CDS NOERROR 'CDS[[:space:]]+[0-9]+ 13 2'
+validates "a wildcard answer validates" host.wild.example.com A NOERROR "${A}192.0.2.9"
+validates "a wildcard NODATA validates" host.wild.example.com TXT NOERROR
+validates "a CNAME chain validates" alias.example.com A NOERROR "${A}192.0.2.1"
+validates "a DNAME validates" x.old.example.com A NOERROR "${A}192.0.2.7"
+validates "NXDOMAIN validates" nothere.example.com A NXDOMAIN
+validates "NXDOMAIN below a name validates" a.b.www.example.com A NXDOMAIN
+validates "NODATA validates" www.example.com TXT NOERROR
+validates "NODATA at an empty non-terminal validates" c.ent.example.com A NOERROR
+validates "a name in the signed child validates" www.signed.example.com A NOERROR "${A}192.0.2.21"
+validates "NXDOMAIN in the signed child validates" nx.signed.example.com A NXDOMAIN
+insecure "the unsigned child is proved insecure" www.unsigned.example.com A "${A}192.0.2.31"
+
+out=$(resolve www.bogus.net A)
+check_match "a zone whose key does not match the anchor is bogus: SERVFAIL" "status: SERVFAIL" "$out"
+
+# delv, a second validator, straight at meridiand with the same anchor.
+{
+    echo "trust-anchors {"
+    tr -s '\t' ' ' <"$D/anchor.ds" | awk '{print $1, "static-ds", $5, $6, $7, "\"" $8 "\";"}'
+    echo "};"
+} >"$D/anchors.conf"
+delv_says()
+{
+    local out
+    out=$(delv -a "$D/anchors.conf" +root=example.com -p "$PORT" @127.0.0.1 "$2" "$3" 2>&1)
+    if grep -q "; $4" <<<"$out"; then
+        ok "$1"
+    else
+        not_ok "$1"
+        diag "want '; $4'; got:" "$out"
+    fi
+}
+delv_says "delv: a static A is fully validated" www.example.com A "fully validated"
+delv_says "delv: a wildcard answer is fully validated" h.wild.example.com A "fully validated"
+delv_says "delv: NXDOMAIN is validated" nothere.example.com A "negative response, fully validated"
+
+# DO=0 answers carry no DNSSEC records; DO=1 answers carry them.
+out=$(dig_raw www.example.com A)
+check "DO=0: no RRSIG in the answer" bash -c "! grep -q RRSIG <<<'$out'"
+out=$(dig_raw +dnssec www.example.com A)
+check_match "DO=1: the A comes with its RRSIG" "RRSIG[[:space:]]+A 13 3 300" "$out"
+
+done_testing

@@ -1,0 +1,91 @@
+/* sign.h — DNSSEC signing (RFC 4033–4035): a zone's keys read from the files ldns-keygen
+ * writes, the zone signed in memory at load (DNSKEY, CDS, CDNSKEY, an RRSIG for every
+ * authoritative RRset, an NSEC chain), and the denial records answers look up.  This
+ * header is the whole contract of zones/sign/.
+ * SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "lib/compiler.h"
+#include "lib/diag.h"
+#include "zones/zonedb.h"
+
+/* RFC 7583 §3.1: a key in DNSKEY only (publish: before it signs; retire: after). */
+enum sign_key_state { SIGN_KEY_ACTIVE, SIGN_KEY_PUBLISH, SIGN_KEY_RETIRE };
+
+/* One key as the config names it: the path without ".key"/".private". */
+struct sign_keyspec {
+    const char *path;
+    enum sign_key_state state;
+    unsigned line, col; /* in the config, for messages */
+};
+
+/* How a zone is signed.  Lifetimes in seconds; defaults as Knot's (14 d, 7 d). */
+struct sign_policy {
+    const char *conf_file;
+    const struct sign_keyspec *keys;
+    size_t nkeys;
+    uint32_t lifetime; /* a signature is valid this long from signing */
+    uint32_t refresh;  /* re-signed this long before the earliest expiry */
+};
+
+#define SIGN_LIFETIME_DEFAULT (14u * 86400u)
+#define SIGN_REFRESH_DEFAULT  (7u * 86400u)
+
+/* What status and metrics show of one key. */
+struct sign_keyinfo {
+    uint16_t tag;
+    uint8_t algorithm;
+    bool ksk, zsk; /* a CSK is both */
+    enum sign_key_state state;
+};
+
+#define SIGN_MAX_KEYS 8
+
+/* The signing state of a loaded zone: its keys, its NSEC chain in canonical order and
+ * what it took (zone.sec; NULL for an unsigned zone). */
+struct zone_sec {
+    struct sign_keys *keys;
+    uint32_t *order; /* nodes holding an NSEC, in canonical order (RFC 4034 §6.1) */
+    uint32_t norder;
+    time_t signed_at, expires, refresh_at; /* expires: the earliest RRSIG expiration */
+    uint64_t signatures;                   /* made at load */
+    unsigned nkeys;
+    struct sign_keyinfo info[SIGN_MAX_KEYS];
+};
+
+/* Reads and checks the policy's keys for the zone origin (lower-case wire): each error
+ * (missing or unreadable file, a key of another zone, an algorithm other than 13 or 15, a
+ * private key others may read) goes to d at the key's place in the config.  NULL then. */
+struct sign_keys *sign_keys_load(const struct sign_policy *p, const uint8_t *origin,
+                                 struct diag *d) F_WUNUSED;
+void sign_keys_free(struct sign_keys *k);
+
+/* Prints the DS records (SHA-256, RFC 4509) of the keys with the SEP flag, one per line,
+ * as the parent publishes them; returns how many. */
+unsigned sign_keys_print_ds(const struct sign_keys *k, FILE *out);
+
+/* Signs z in place before it is published, taking over keys (freed with the zone).  False
+ * with the reason in d (the zone must not be served). */
+bool sign_zone(struct zone *z, struct sign_keys *keys, const struct sign_policy *p, time_t now,
+               struct diag *d) F_WUNUSED;
+
+/* Frees what sign_zone attached (zone_release calls it). */
+void zone_sec_free(struct zone_sec *s);
+
+/* The node whose NSEC covers or matches name (lower-case wire, len bytes): the last one in
+ * canonical order at or before it.  z must be signed. */
+const struct node *sign_nsec_covering(const struct zone *z, const uint8_t *name, size_t len);
+
+/* Signs one RRset made at answer time (wire as in struct rrset, count records) owned by
+ * owner into out (at most size bytes): the RRSIG records in struct rrset wire form.
+ * Returns their count (0 on failure); len receives their length.  Not for the query path
+ * of a worker without its own cache in front (sigcache.h). */
+unsigned sign_rrset_wire(const struct zone *z, const uint8_t *owner, size_t ownerlen, uint16_t type,
+                         uint32_t ttl, const uint8_t *wire, size_t wirelen, uint16_t count,
+                         time_t now, uint8_t *out, size_t size, size_t *len);

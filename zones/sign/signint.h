@@ -1,0 +1,39 @@
+/* signint.h — inside zones/sign/ only: the loaded keys, their roles, and helpers the
+ * signer and the answer-time signer share.
+ * SPDX-License-Identifier: MIT */
+#pragma once
+
+#include "zones/sign/sign.h"
+
+#include <ldns/ldns.h>
+
+struct sign_key {
+    ldns_key *key;   /* the private key, owner and flags set from the .key file */
+    ldns_rr *dnskey; /* as the .key file holds it */
+    uint16_t tag, flags;
+    uint8_t algorithm;
+    enum sign_key_state state;
+    bool signs_keys, signs_zone; /* its role, from the SEP flags of all the active keys */
+};
+
+struct sign_keys {
+    struct sign_key k[SIGN_MAX_KEYS];
+    unsigned n;
+};
+
+/* RFC 4034 §6.1 order of two lower-case wire names: <0, 0, >0. */
+int sign_canon_cmp(const uint8_t *a, const uint8_t *b);
+
+/* The ldns form of count records in struct rrset wire form, owned by owner; NULL when
+ * out of memory or the wire is not what it should be. */
+ldns_rr_list *sign_to_ldns(const uint8_t *owner, size_t ownerlen, const uint8_t *wire,
+                           uint16_t count);
+
+/* The keys of one role as ldns wants them (not owning them). */
+ldns_key_list *sign_key_list(const struct sign_keys *k, bool keyset);
+void sign_key_list_free(ldns_key_list *l);
+
+/* One record of rr in struct rrset wire form into out; its length, 0 when it does not
+ * fit.  sign_list_wire: every record of l, one after another. */
+size_t sign_rr_wire(const ldns_rr *rr, uint8_t *out, size_t size);
+size_t sign_list_wire(const ldns_rr_list *l, uint8_t *out, size_t size);

@@ -1,0 +1,335 @@
+/* zonesign.c — a loaded zone signed in memory before it is published: DNSKEY, CDS and
+ * CDNSKEY at the apex (RFC 4034 §2, RFC 7344), an NSEC chain over the authoritative names
+ * (RFC 4034 §4, RFC 4035 §2.3) and an RRSIG over every authoritative RRset (§2.2).
+ * SPDX-License-Identifier: MIT */
+#include "config.h"
+#include "zones/dname.h"
+#include "zones/packet.h"
+#include "zones/sign/signint.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define T_A       1
+#define T_NS      2
+#define T_CNAME   5
+#define T_AAAA    28
+#define T_DS      43
+#define T_RRSIG   46
+#define T_NSEC    47
+#define T_DNSKEY  48
+#define T_CDS     59
+#define T_CDNSKEY 60
+
+#define SIG_BUF 65536
+
+struct signer {
+    struct zone *z;
+    struct node *nodes; /* z->nodes, ours to change until the zone is published */
+    struct zone_sec *sec;
+    ldns_key_list *keyset, *zoneset;
+    uint8_t *buf; /* SIG_BUF bytes of scratch */
+    struct diag *d;
+};
+
+/* ---- new RRsets ----------------------------------------------------------------------- */
+
+/* An RRset of n records whose rdata are rd[i] (len[i] bytes), in the zone's arena. */
+static const struct rrset *new_rrset(struct signer *s, uint16_t type, uint32_t ttl,
+                                     const uint8_t *const *rd, const size_t *len, unsigned n)
+{
+    size_t total = 0;
+    for (unsigned i = 0; i < n; i++)
+        total += 10 + len[i];
+    struct rrset *set = arena_alloc(&s->z->arena, sizeof(*set));
+    uint8_t *w = arena_bytes(&s->z->arena, NULL, total);
+    if (!set || !w)
+        return NULL;
+    *set = (struct rrset){
+        .type = type, .count = (uint16_t)n, .ttl = ttl, .len = (uint32_t)total, .wire = w};
+    for (unsigned i = 0; i < n; i++) {
+        wr16(w, type);
+        wr16(w + 2, 1);
+        wr32(w + 4, ttl);
+        wr16(w + 8, (uint16_t)len[i]);
+        memcpy(w + 10, rd[i], len[i]);
+        w += 10 + len[i];
+    }
+    return set;
+}
+
+/* Appends sets to node n's RRsets: after the existing ones, so that ANY over UDP (which
+ * answers with the first) is what it was unsigned. */
+static bool node_append(struct signer *s, struct node *n, const struct rrset *const *add,
+                        unsigned nadd)
+{
+    struct rrset *sets = arena_alloc(&s->z->arena, (n->nrrsets + nadd) * sizeof(*sets));
+    if (!sets)
+        return false;
+    memcpy(sets, n->rrsets, n->nrrsets * sizeof(*sets));
+    for (unsigned i = 0; i < nadd; i++)
+        sets[n->nrrsets + i] = *add[i];
+    n->rrsets = sets;
+    n->nrrsets = (uint16_t)(n->nrrsets + nadd);
+    return true;
+}
+
+/* The rdata of rr: its fields one after another. */
+static size_t ldns_rdata(const ldns_rr *rr, uint8_t *out, size_t size)
+{
+    size_t n = sign_rr_wire(rr, out, size);
+    if (!n)
+        return 0;
+    memmove(out, out + 10, n - 10);
+    return n - 10;
+}
+
+/* DNSKEY with every key; CDS and CDNSKEY (RFC 7344 §4) with the active keys the parent's
+ * DS should name. */
+static bool apex_keys(struct signer *s, const struct rrset **out)
+{
+    const struct sign_keys *k = s->sec->keys;
+    uint8_t *rd[3][SIGN_MAX_KEYS];
+    size_t len[3][SIGN_MAX_KEYS];
+    unsigned n[3] = {0, 0, 0};
+    uint8_t *p = s->buf;
+    for (unsigned i = 0; i < k->n; i++) {
+        const struct sign_key *key = &k->k[i];
+        size_t l = ldns_rdata(key->dnskey, p, 1024);
+        rd[0][n[0]] = p, len[0][n[0]++] = l;
+        p += l;
+        if (!key->signs_keys)
+            continue;
+        rd[2][n[2]] = rd[0][n[0] - 1], len[2][n[2]++] = l;
+        ldns_rr *ds = ldns_key_rr2ds(key->dnskey, LDNS_SHA256);
+        size_t dl = ds ? ldns_rdata(ds, p, 1024) : 0;
+        ldns_rr_free(ds);
+        if (!dl)
+            return false;
+        rd[1][n[1]] = p, len[1][n[1]++] = dl;
+        p += dl;
+    }
+    uint32_t ttl = s->z->soa->ttl;
+    static const uint16_t types[3] = {T_DNSKEY, T_CDS, T_CDNSKEY};
+    for (int t = 0; t < 3; t++)
+        if (!(out[t] = new_rrset(s, types[t], ttl, (const uint8_t *const *)rd[t], len[t], n[t])))
+            return false;
+    return true;
+}
+
+/* ---- the NSEC chain -------------------------------------------------------------------- */
+
+/* RFC 4035 §2.3: names with authoritative data or a delegation; glue and empty
+ * non-terminals have none. */
+static bool in_chain(const struct node *n)
+{
+    return !(n->flags & NODE_OCCLUDED) && (n->nrrsets || (n->flags & (NODE_DYNA | NODE_DYNC)));
+}
+
+static int by_canon(const void *a, const void *b, void *ctx)
+{
+    const struct node *nodes = ctx;
+    return sign_canon_cmp(nodes[*(const uint32_t *)a].name, nodes[*(const uint32_t *)b].name);
+}
+
+static bool chain_order(struct signer *s)
+{
+    struct zone_sec *sec = s->sec;
+    sec->order = malloc(s->z->nnodes * sizeof(*sec->order));
+    if (!sec->order)
+        return false;
+    for (uint32_t i = 0; i < s->z->nnodes; i++)
+        if (in_chain(&s->nodes[i]))
+            sec->order[sec->norder++] = i;
+    qsort_r(sec->order, sec->norder, sizeof(*sec->order), by_canon, s->nodes);
+    return true;
+}
+
+static int by_type(const void *a, const void *b)
+{
+    return (int)*(const uint16_t *)a - (int)*(const uint16_t *)b;
+}
+
+/* RFC 4034 §4.1.2: windows of up to 32 bytes, each led by its number and length. */
+static size_t type_bitmap(uint16_t *types, unsigned n, uint8_t *out)
+{
+    qsort(types, n, sizeof(*types), by_type);
+    size_t len = 0;
+    for (unsigned i = 0; i < n;) {
+        uint8_t win = (uint8_t)(types[i] >> 8), *hdr = out + len, bits[32] = {0};
+        unsigned used = 0;
+        for (; i < n && types[i] >> 8 == win; i++) {
+            uint8_t lo = (uint8_t)types[i];
+            bits[lo / 8] |= (uint8_t)(0x80 >> (lo % 8));
+            used = lo / 8u + 1;
+        }
+        hdr[0] = win;
+        hdr[1] = (uint8_t)used;
+        memcpy(hdr + 2, bits, used);
+        len += 2 + used;
+    }
+    return len;
+}
+
+/* The types an NSEC at n lists: at a delegation only NS and DS (RFC 4035 §2.3). */
+static unsigned node_types(const struct node *n, const struct rrset *const *extra, unsigned nextra,
+                           uint16_t *types)
+{
+    unsigned k = 0;
+    bool cut = n->flags & NODE_CUT;
+    for (unsigned i = 0; i < n->nrrsets; i++)
+        if (!cut || n->rrsets[i].type == T_NS || n->rrsets[i].type == T_DS)
+            types[k++] = n->rrsets[i].type;
+    for (unsigned i = 0; i < nextra; i++)
+        types[k++] = extra[i]->type;
+    if (n->flags & NODE_DYNA) {
+        types[k++] = T_A;
+        types[k++] = T_AAAA;
+    }
+    if (n->flags & NODE_DYNC)
+        types[k++] = T_CNAME;
+    types[k++] = T_NSEC;
+    types[k++] = T_RRSIG;
+    return k;
+}
+
+static bool add_nsec(struct signer *s, uint32_t at, uint32_t next, const struct rrset **extra,
+                     unsigned nextra)
+{
+    struct node *n = &s->nodes[at];
+    const struct node *nx = &s->nodes[next];
+    uint16_t types[1024];
+    unsigned nt = node_types(n, extra, nextra, types);
+    uint8_t rd[DNAME_MAX + 1 + 34 * 256];
+    memcpy(rd, nx->name, nx->namelen);
+    size_t len = nx->namelen + type_bitmap(types, nt, rd + nx->namelen);
+    const uint8_t *rdp = rd;
+    const struct rrset *nsec = new_rrset(s, T_NSEC, s->z->neg_ttl, &rdp, &len, 1);
+    if (!nsec)
+        return false;
+    extra[nextra++] = nsec;
+    return node_append(s, n, extra, nextra);
+}
+
+static bool chain_build(struct signer *s)
+{
+    const struct rrset *extra[4];
+    if (!chain_order(s) || !apex_keys(s, extra))
+        return false;
+    struct zone_sec *sec = s->sec;
+    for (uint32_t i = 0; i < sec->norder; i++) {
+        uint32_t at = sec->order[i], next = sec->order[(i + 1) % sec->norder];
+        bool apex = &s->nodes[at] == s->z->apex;
+        if (!add_nsec(s, at, next, extra, apex ? 3 : 0))
+            return false;
+    }
+    return true;
+}
+
+/* ---- signatures ------------------------------------------------------------------------ */
+
+static const struct rrset *sign_set(struct signer *s, const struct node *n, const struct rrset *set)
+{
+    bool keyset = set->type == T_DNSKEY || set->type == T_CDS || set->type == T_CDNSKEY;
+    ldns_rr_list *l = sign_to_ldns(n->name, n->namelen, set->wire, set->count);
+    ldns_rr_list *sigs = l ? ldns_sign_public(l, keyset ? s->keyset : s->zoneset) : NULL;
+    size_t len = sigs ? sign_list_wire(sigs, s->buf, SIG_BUF) : 0;
+    unsigned count = sigs ? (unsigned)ldns_rr_list_rr_count(sigs) : 0;
+    ldns_rr_list_deep_free(l);
+    ldns_rr_list_deep_free(sigs);
+    if (!len || !count)
+        return NULL;
+    struct rrset *out = arena_alloc(&s->z->arena, sizeof(*out));
+    uint8_t *w = arena_bytes(&s->z->arena, s->buf, len);
+    if (!out || !w)
+        return NULL;
+    *out = (struct rrset){.type = T_RRSIG,
+                          .count = (uint16_t)count,
+                          .ttl = set->ttl,
+                          .len = (uint32_t)len,
+                          .wire = w};
+    s->sec->signatures += count;
+    return out;
+}
+
+/* RFC 4035 §2.2: every authoritative RRset; at a delegation only DS and NSEC. */
+static bool sign_node(struct signer *s, struct node *n)
+{
+    if (n->flags & NODE_OCCLUDED)
+        return true;
+    bool cut = n->flags & NODE_CUT;
+    struct rrset *sets = (struct rrset *)n->rrsets;
+    for (unsigned i = 0; i < n->nrrsets; i++) {
+        if (cut && sets[i].type != T_DS && sets[i].type != T_NSEC)
+            continue;
+        if (!(sets[i].sigs = sign_set(s, n, &sets[i])))
+            return false;
+    }
+    return true;
+}
+
+static void set_validity(struct sign_keys *k, uint32_t inception, uint32_t expiration)
+{
+    for (unsigned i = 0; i < k->n; i++) {
+        ldns_key_set_inception(k->k[i].key, inception);
+        ldns_key_set_expiration(k->k[i].key, expiration);
+    }
+}
+
+static void describe_keys(struct zone_sec *sec)
+{
+    const struct sign_keys *k = sec->keys;
+    sec->nkeys = k->n;
+    for (unsigned i = 0; i < k->n; i++)
+        sec->info[i] = (struct sign_keyinfo){.tag = k->k[i].tag,
+                                             .algorithm = k->k[i].algorithm,
+                                             .ksk = k->k[i].signs_keys,
+                                             .zsk = k->k[i].signs_zone,
+                                             .state = k->k[i].state};
+}
+
+bool sign_zone(struct zone *z, struct sign_keys *keys, const struct sign_policy *p, time_t now,
+               struct diag *d)
+{
+    struct zone_sec *sec = calloc(1, sizeof(*sec));
+    struct signer s = {z, (struct node *)z->nodes, sec, NULL, NULL, malloc(SIG_BUF), d};
+    if (!sec || !s.buf) {
+        free(sec);
+        free(s.buf);
+        sign_keys_free(keys);
+        diag_error(d, z->file, 0, 0, "out of memory signing the zone");
+        return false;
+    }
+    z->sec = sec;
+    sec->keys = keys;
+    describe_keys(sec);
+    /* An hour back for clocks behind ours (RFC 6781 §4.1.2). */
+    sec->signed_at = now;
+    sec->expires = now + (time_t)p->lifetime;
+    sec->refresh_at = sec->expires - (time_t)p->refresh;
+    set_validity(keys, (uint32_t)(now - 3600), (uint32_t)sec->expires);
+    s.keyset = sign_key_list(keys, true);
+    s.zoneset = sign_key_list(keys, false);
+    bool ok = s.keyset && s.zoneset && chain_build(&s);
+    for (size_t i = 0; ok && i < z->nnodes; i++)
+        ok = sign_node(&s, &s.nodes[i]);
+    if (ok)
+        z->soa = node_rrset(z->apex, 6); /* the apex's RRsets moved: the SOA with them */
+    sign_key_list_free(s.keyset);
+    sign_key_list_free(s.zoneset);
+    free(s.buf);
+    if (!ok)
+        diag_error(d, z->file, 0, 0,
+                   "signing the zone failed (out of memory, or a key ldns "
+                   "could not sign with)");
+    return ok;
+}
+
+void zone_sec_free(struct zone_sec *s)
+{
+    if (!s)
+        return;
+    sign_keys_free(s->keys);
+    free(s->order);
+    free(s);
+}
