@@ -92,7 +92,7 @@ static void explain_type(const struct view *v, const char *name, ldns_rr_type ty
     source_of(c, &ss);
     /* A subnet arrives as ECS from a resolver somewhere else; a plain address is the
      * packet's source. */
-    struct answer_client client = {(const struct sockaddr *)&ss, false, ws, out};
+    struct answer_client client = {(const struct sockaddr *)&ss, false, ws, out, NULL};
     static uint8_t resp[ANSWER_TCP_MAX];
     struct answer_info info;
     diag_note(out, "--- %s %s for %s%s", name, type == LDNS_RR_TYPE_A ? "A" : "AAAA",

@@ -52,6 +52,7 @@ struct ans {
     uint8_t scope; /* widest ECS scope any dynamic decision in this answer needed */
     bool fail_open;
     int32_t pair;
+    uint16_t sigs_made, sig_hits;
     bool have_dc;
     bool dnssec;                 /* DO=1 to a signed zone: RRSIGs and denial (RFC 4035 §3.1) */
     bool wild_denied;            /* a wildcard matched but had no data of the type */
@@ -294,17 +295,49 @@ static void dyn_run(struct ans *a, const struct node *n, uint16_t qtype, struct 
     a->pair = out->pair;
 }
 
+/* Appends one record to an RRset in wire form (zonedb.h) at w; returns its length. */
+static size_t wire_rr(uint8_t *w, uint16_t type, uint32_t ttl, const uint8_t *rd, size_t len)
+{
+    wr16(w, type);
+    wr16(w + 2, CLASS_IN);
+    wr32(w + 4, ttl);
+    wr16(w + 8, (uint16_t)len);
+    memcpy(w + 10, rd, len);
+    return 10 + len;
+}
+
+/* RFC 4035 §3.1.1: the RRSIGs over an RRset made for this answer.  They are made over the
+ * node's own name, so a wildcard's keep its label count (RFC 4035 §5.3.4). */
+static void sign_dynamic(struct ans *a, const struct node *n, struct owner o, const uint8_t *wire,
+                         size_t len, uint16_t count, uint32_t ttl)
+{
+    if (!a->dnssec || a->r.tc || !a->client->sigs)
+        return;
+    unsigned made;
+    const struct rrset *s =
+        sign_cache_get(a->client->sigs, a->zone, n->name, n->namelen, wire, len, count, &made);
+    a->sigs_made = (uint16_t)(a->sigs_made + made);
+    a->sig_hits = (uint16_t)(a->sig_hits + (s && !made));
+    if (s && !resp_put_rrset(&a->r, SEC_ANSWER, o, s, ttl))
+        truncate_answer(a);
+}
+
 /* The chosen region's addresses for a DYNA name; false when there are none. */
 static bool dyna(struct ans *a, const struct node *n, uint16_t qtype, struct owner o)
 {
     struct dyn_answer d;
+    uint8_t wire[DYN_MAX_ANSWERS * (10 + 16)];
+    size_t len = 0, alen = qtype == TYPE_A ? 4 : 16;
     dyn_run(a, n, qtype, &d);
     for (unsigned i = 0; i < d.n; i++) {
-        if (!resp_put_rr(&a->r, SEC_ANSWER, o, qtype, d.ttl, d.addr[i], qtype == TYPE_A ? 4 : 16)) {
+        if (!resp_put_rr(&a->r, SEC_ANSWER, o, qtype, d.ttl, d.addr[i], alen)) {
             truncate_answer(a);
             return true;
         }
+        len += wire_rr(wire + len, qtype, d.ttl, d.addr[i], alen);
     }
+    if (d.n)
+        sign_dynamic(a, n, o, wire, len, (uint16_t)d.n, d.ttl);
     return d.n > 0;
 }
 
@@ -321,8 +354,12 @@ static void dync(struct ans *a, const struct node *n, struct owner o)
         truncate_answer(a);
         return;
     }
+    uint16_t target = resp_last_target(&a->r);
+    uint8_t wire[10 + DNAME_MAX + 1];
+    size_t len = wire_rr(wire, TYPE_CNAME, d.ttl, d.cname, dname_len(d.cname));
+    sign_dynamic(a, n, o, wire, len, 1, d.ttl);
     if (a->q.qtype != TYPE_CNAME)
-        follow(a, d.cname, resp_last_target(&a->r));
+        follow(a, d.cname, target);
 }
 
 /* RFC 8482 §4.1: over UDP one RRset stands for all; over TCP the client gets them all. */
@@ -556,12 +593,14 @@ size_t answer_query(const struct answer_env *env, const uint8_t *msg, size_t len
     a.pair = -1;
     a.have_dc = false;
     a.dnssec = a.wild_denied = false;
+    a.sigs_made = a.sig_hits = 0;
     a.wild = a.encloser = NULL;
     a.zone = NULL;
     enum parse_result pr = packet_parse(msg, len, &a.q);
     info->dropped = pr == PARSE_DROP;
     info->fail_open = false;
     info->pair = -1;
+    info->sigs_made = info->sig_hits = 0;
     info->ecs = false;
     if (pr == PARSE_DROP)
         return 0;
@@ -577,6 +616,8 @@ size_t answer_query(const struct answer_env *env, const uint8_t *msg, size_t len
     info->truncated = a.r.tc;
     info->fail_open = a.fail_open;
     info->pair = a.pair;
+    info->sigs_made = a.sigs_made;
+    info->sig_hits = a.sig_hits;
     classify(&a, info);
     ecs.scope = a.scope; /* static answers hold everywhere: scope 0 (RFC 7871 §7.2.1) */
     info->ecs = ecs.present;

@@ -14,6 +14,7 @@
 
 struct dyn;         /* dynamic names; NULL when the config has none */
 struct dyn_scratch; /* a thread's working memory for them */
+struct sign_cache;  /* a thread's signatures over dynamic answers (zones/sign/sign.h) */
 
 /* Everything an answer depends on besides the query: one consistent snapshot. */
 struct answer_env {
@@ -40,9 +41,11 @@ struct answer_info {
     uint8_t rcode;
     bool dropped;
     bool truncated;
-    bool fail_open; /* a dynamic answer ignored health: every candidate was down */
-    int32_t pair;   /* the service/region pair of the last dynamic answer, or -1 */
-    bool ecs;       /* the query carried Client Subnet: */
+    bool fail_open;     /* a dynamic answer ignored health: every candidate was down */
+    int32_t pair;       /* the service/region pair of the last dynamic answer, or -1 */
+    uint16_t sigs_made; /* RRSIGs made for dynamic answers (a signature cache miss) */
+    uint16_t sig_hits;  /* dynamic RRsets whose RRSIGs came from the cache */
+    bool ecs;           /* the query carried Client Subnet: */
     uint8_t ecs_family, ecs_source, ecs_scope; /* family 1 or 2 (RFC 7871 §6) */
     uint8_t ecs_addr[16];
 };
@@ -53,8 +56,9 @@ struct answer_info {
 struct answer_client {
     const struct sockaddr *src; /* the packet's source address; NULL when unknown */
     bool tcp;
-    struct dyn_scratch *ws; /* the calling thread's */
-    struct diag *trace;     /* explain: each step as a line; NULL when answering */
+    struct dyn_scratch *ws;  /* the calling thread's */
+    struct diag *trace;      /* explain: each step as a line; NULL when answering */
+    struct sign_cache *sigs; /* NULL: dynamic answers go unsigned */
 };
 
 /* Answers the message msg into out, which holds ANSWER_TCP_MAX bytes for TCP and at

@@ -18,6 +18,7 @@ done
 D=$TEST_TMP
 PORT=$(free_port)
 UPORT=$(free_port)
+TP=$(free_port) # the health check's TCP port on each dynamic address
 cp "$E2E_DIR"/dnssec/*.zone "$D"/
 mkdir -p "$D/keys"
 chmod 700 "$D/keys"
@@ -38,6 +39,14 @@ cat >"$D/meridian.yaml" <<EOF
 server:
   listen: ["127.0.0.1:$PORT"]
   workers: 2
+regions:
+  up2: { addresses: [127.0.0.71, 127.0.0.72], check: tcp }
+  alias: { addresses: [127.0.0.81], cname: www.example.com. }
+checks:
+  tcp: { type: tcp, port: $TP, interval: 300ms, timeout: 200ms, fall: 1, rise: 1 }
+services:
+  web: { policy: failover, order: [up2] }
+  cn: { policy: failover, order: [alias] }
 zones:
   example.com:
     file: example.com.zone
@@ -62,11 +71,12 @@ check "--ds for an unsigned zone fails" \
 WRONG_DS=$(ldns-key2ds -n -2 "$WRONG.key" | tr -s '\t' ' ')
 
 # Bad keys: each an error at the key's place in the config, and the zone does not start.
-RSA=$(cd "$D/keys" && ldns-keygen -a RSASHA256 -b 1024 example.com | sed "s|^|$D/keys/|")
-cp "$ZSK.key" "$D/keys/open.key"
-cp "$ZSK.private" "$D/keys/open.private"
+RSA=$(cd "$D/keys" && ldns-keygen -a RSASHA256 -b 1024 unsigned.example.com | sed "s|^|$D/keys/|")
+OPEN=$(keygen unsigned.example.com)
+mv "$OPEN.key" "$D/keys/open.key"
+mv "$OPEN.private" "$D/keys/open.private"
 chmod 644 "$D/keys/open.private"
-printf 'zones:\n  example.com:\n    file: example.com.zone\n    dnssec:\n      keys: [%s]\n' \
+printf 'zones:\n  unsigned.example.com:\n    file: unsigned.example.com.zone\n    dnssec:\n      keys: [%s]\n' \
     "$D/keys/absent, $RSA, $CHILD, $D/keys/open" >"$D/bad.yaml"
 "$MERIDIAND" -t -c "$D/bad.yaml" >/dev/null 2>"$D/bad.err"
 C2=$((15 + ${#D} + 13))
@@ -78,6 +88,27 @@ bad.yaml:5:$C2: error: $RSA.key: algorithm 8 is not supported
 bad.yaml:5:$C3: error: $CHILD.key is a key of signed.example.com., not of this zone
 bad.yaml:5:$C4: error: $D/keys/open.private may be read by any user" \
     "$(grep -o '^[^;]*: error: [^;(]*' "$D/bad.err" | sed 's|^.*/bad.yaml|bad.yaml|; s/ *$//')"
+
+# listener ADDR: accepts TCP connections on ADDR:$TP until killed; its PID in LISTENER.
+declare -A LISTENER
+listener()
+{
+    python3 -c 'import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2])))
+s.listen(64)
+while True:
+    s.accept()[0].close()' "$1" "$TP" &
+    LISTENER[$1]=$!
+}
+stop_listener()
+{
+    kill "${LISTENER[$1]}" 2>/dev/null
+    wait "${LISTENER[$1]}" 2>/dev/null
+}
+listener 127.0.0.71
+listener 127.0.0.72
 
 start_server "$D/meridian.yaml"
 
@@ -120,7 +151,7 @@ stop_unbound()
     kill "$UNBOUND_PID" 2>/dev/null
     wait "$UNBOUND_PID" 2>/dev/null
 }
-trap 'stop_unbound; cleanup' EXIT
+trap 'stop_unbound; stop_listener 127.0.0.71; stop_listener 127.0.0.72; cleanup' EXIT
 unbound_up()
 {
     dig +tries=1 +time=1 -p "$UPORT" @127.0.0.1 version.server CH TXT >/dev/null 2>&1
@@ -180,6 +211,23 @@ validates "NODATA validates" www.example.com TXT NOERROR
 validates "NODATA at an empty non-terminal validates" c.ent.example.com A NOERROR
 validates "a name in the signed child validates" www.signed.example.com A NOERROR "${A}192.0.2.21"
 validates "NXDOMAIN in the signed child validates" nx.signed.example.com A NXDOMAIN
+# Dynamic answers: the addresses that are up, signed when first asked for.
+both='127\.0\.0\.7[12]'
+serves()
+{
+    [ "$(dig_raw +short "$1" A | sort | tr '\n' ' ')" = "$2" ]
+}
+check "both dynamic addresses are up" wait_for serves dyn.example.com "127.0.0.71 127.0.0.72 "
+validates "a dynamic A RRset validates" dyn.example.com A NOERROR "${A}$both"
+validates "a dynamic wildcard validates" a1.dynwild.example.com A NOERROR "${A}$both"
+validates "a DYNC CNAME validates, and the chain behind it" cdn.example.com A NOERROR "${A}192.0.2.1"
+stop_listener 127.0.0.72
+check "one address goes down" wait_for serves dyn.example.com "127.0.0.71 "
+validates "the region's smaller RRset validates" a2.dynwild.example.com A NOERROR "${A}127\.0\.0\.71"
+listener 127.0.0.72
+check "the address comes back" wait_for serves dyn.example.com "127.0.0.71 127.0.0.72 "
+validates "the whole RRset validates again" a3.dynwild.example.com A NOERROR "${A}$both"
+
 insecure "the unsigned child is proved insecure" www.unsigned.example.com A "${A}192.0.2.31"
 
 out=$(resolve www.bogus.net A)

@@ -96,7 +96,7 @@ static size_t answer_once(const struct answer_env *env, const uint8_t *msg, size
                           const struct sockaddr *src, bool tcp, struct diag *trace, uint8_t mask,
                           struct answer_info *info)
 {
-    struct answer_client client = {src, tcp, ws, trace};
+    struct answer_client client = {src, tcp, ws, trace, NULL};
     out = tcp ? out_tcp : out_udp;
     out_size = tcp ? ANSWER_TCP_MAX : UDP_OUT;
     fill(msg, len, mask);

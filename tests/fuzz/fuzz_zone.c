@@ -67,7 +67,7 @@ static void ask(const struct answer_env *env, const uint8_t *name, size_t len, u
 {
     uint8_t msg[DNS_HEADER + DNAME_MAX + 1 + 4 + 11];
     size_t n = make_query(name, len, type, !tcp, msg);
-    struct answer_client client = {NULL, tcp, ws, NULL};
+    struct answer_client client = {NULL, tcp, ws, NULL, NULL};
     struct answer_info info;
     size_t rlen = answer_query(env, msg, n, out, &client, &info);
     if (getenv("MERIDIAN_FUZZ_PRINT"))

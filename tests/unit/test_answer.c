@@ -112,7 +112,7 @@ static ldns_pkt *ask_raw(const uint8_t *wire, size_t len, bool tcp, size_t *outl
 {
     static uint8_t out[ANSWER_TCP_MAX];
     struct answer_info info;
-    struct answer_client client = {NULL, tcp, NULL, NULL};
+    struct answer_client client = {NULL, tcp, NULL, NULL, NULL};
     *outlen = answer_query(&env, wire, len, out, &client, &info);
     if (*outlen == 0)
         return NULL;

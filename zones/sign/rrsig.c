@@ -93,3 +93,18 @@ size_t sign_list_wire(const ldns_rr_list *l, uint8_t *out, size_t size)
     }
     return n;
 }
+
+unsigned sign_rrset_wire(const struct zone *z, const uint8_t *owner, size_t ownerlen,
+                         const uint8_t *wire, uint16_t count, uint8_t *out, size_t size,
+                         size_t *len)
+{
+    ldns_rr_list *l = sign_to_ldns(owner, ownerlen, wire, count);
+    ldns_key_list *keys = l ? sign_key_list(z->sec->keys, false) : NULL;
+    ldns_rr_list *sigs = keys ? ldns_sign_public(l, keys) : NULL;
+    *len = sigs ? sign_list_wire(sigs, out, size) : 0;
+    unsigned n = *len ? (unsigned)ldns_rr_list_rr_count(sigs) : 0;
+    sign_key_list_free(keys);
+    ldns_rr_list_deep_free(l);
+    ldns_rr_list_deep_free(sigs);
+    return n;
+}

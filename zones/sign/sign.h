@@ -82,10 +82,23 @@ void zone_sec_free(struct zone_sec *s);
  * canonical order at or before it.  z must be signed. */
 const struct node *sign_nsec_covering(const struct zone *z, const uint8_t *name, size_t len);
 
-/* Signs one RRset made at answer time (wire as in struct rrset, count records) owned by
- * owner into out (at most size bytes): the RRSIG records in struct rrset wire form.
- * Returns their count (0 on failure); len receives their length.  Not for the query path
- * of a worker without its own cache in front (sigcache.h). */
-unsigned sign_rrset_wire(const struct zone *z, const uint8_t *owner, size_t ownerlen, uint16_t type,
-                         uint32_t ttl, const uint8_t *wire, size_t wirelen, uint16_t count,
-                         time_t now, uint8_t *out, size_t size, size_t *len);
+/* Signs one RRset made at answer time (count records in struct rrset wire form, owned by
+ * owner) into out, at most size bytes: RRSIG records in the same form.  Returns their
+ * count, 0 on failure; *len gets their length.  Allocates: behind a sign_cache only. */
+unsigned sign_rrset_wire(const struct zone *z, const uint8_t *owner, size_t ownerlen,
+                         const uint8_t *wire, uint16_t count, uint8_t *out, size_t size,
+                         size_t *len);
+
+/* A thread's cache of signatures over answers made at query time (a region's addresses,
+ * a DYNC's target): bounded, direct-mapped, keyed by zone signing, owner, type, TTL and
+ * content; never shared between threads. */
+struct sign_cache;
+struct sign_cache *sign_cache_new(void) F_WUNUSED;
+void sign_cache_free(struct sign_cache *c);
+
+/* The RRSIGs over the RRset (as sign_rrset_wire takes it) of signed zone z: from the
+ * cache (*made = 0), or made now and kept (*made = how many).  Valid until the next call;
+ * NULL when signing failed. */
+const struct rrset *sign_cache_get(struct sign_cache *c, const struct zone *z, const uint8_t *owner,
+                                   size_t ownerlen, const uint8_t *wire, size_t wirelen,
+                                   uint16_t count, unsigned *made);
