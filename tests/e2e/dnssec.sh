@@ -53,7 +53,8 @@ zones:
     dnssec: {keys: [$KSK, $ZSK], denial: nsec}
   signed.example.com:
     file: signed.example.com.zone
-    dnssec: {keys: [$CHILD]}
+    # Short-lived signatures: re-signed every 8 s while the test runs.
+    dnssec: {keys: [$CHILD], signature_lifetime: 20s, signature_refresh: 12s}
   unsigned.example.com: unsigned.example.com.zone
   bogus.net:
     file: bogus.net.zone
@@ -253,6 +254,28 @@ delv_says()
 delv_says "delv: a static A is fully validated" www.example.com A "fully validated"
 delv_says "delv: a wildcard answer is fully validated" h.wild.example.com A "fully validated"
 delv_says "delv: NXDOMAIN is validated" nothere.example.com A "negative response, fully validated"
+
+# Refresh under load: delv validates the child's name again and again, from the root of
+# trust, while its signatures are replaced twice; no answer may fail.
+refreshes()
+{
+    log_count 'zone signed.example.com.: signatures refreshed'
+}
+first_exp=$(dig_raw +dnssec www.signed.example.com A | awk '$4 == "RRSIG" {print $9; exit}')
+start=$(refreshes)
+asked=0
+failed=0
+deadline=$(($(now_ms) + 60000))
+while [ "$(refreshes)" -lt $((start + 2)) ] && [ "$(now_ms)" -lt "$deadline" ]; do
+    out=$(delv -a "$D/anchors.conf" +root=example.com -p "$PORT" @127.0.0.1 www.signed.example.com A 2>&1)
+    asked=$((asked + 1))
+    grep -q "; fully validated" <<<"$out" || { failed=$((failed + 1)); last_bad=$out; }
+done
+check "signatures were refreshed twice within 60 s" test "$(refreshes)" -ge $((start + 2))
+check_eq "none of $asked validations during the refreshes failed" 0 "$failed"
+[ "$failed" -eq 0 ] || diag "the last failure:" "${last_bad:-}"
+new_exp=$(dig_raw +dnssec www.signed.example.com A | awk '$4 == "RRSIG" {print $9; exit}')
+check "the refreshed RRSIG expires later ($first_exp -> $new_exp)" test "$new_exp" -gt "$first_exp"
 
 # DO=0 answers carry no DNSSEC records; DO=1 answers carry them.
 out=$(dig_raw www.example.com A)
