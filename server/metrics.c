@@ -9,6 +9,7 @@
 #include "server/daemon.h"
 #include "server/querylog.h"
 #include "server/rcode.h"
+#include "server/signstatus.h"
 #include "server/stats.h"
 #include "server/tcp.h"
 #include "server/view.h"
@@ -169,10 +170,17 @@ static void render(struct strbuf *b)
     counter(b, "meridian_rrl_truncated_total", "UDP responses rate limiting sent truncated (slip).",
             atomic_load(&s->rrl_slipped));
     answers(b, s);
+    counter(b, "meridian_dnssec_dynamic_signatures_total",
+            "RRSIGs made at query time over dynamic answers (signature cache misses).",
+            atomic_load(&s->sigs_made));
+    counter(b, "meridian_dnssec_signature_cache_hits_total",
+            "Dynamic answers whose RRSIGs came from a worker's signature cache.",
+            atomic_load(&s->sig_hits));
     stats_free_total(s);
     health(b, v->conf);
     services(b, v);
     zones(b, v);
+    signstatus_metrics(v, b);
     reloads(b);
     family(b, "meridian_tcp_connections", "gauge", "Open DNS-over-TCP connections.");
     sb_printf(b, "meridian_tcp_connections %u\n", tcp_clients());

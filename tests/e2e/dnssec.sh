@@ -19,6 +19,8 @@ D=$TEST_TMP
 PORT=$(free_port)
 UPORT=$(free_port)
 TP=$(free_port) # the health check's TCP port on each dynamic address
+MPORT=$(free_port)
+CTL=$top_builddir/meridianctl
 cp "$E2E_DIR"/dnssec/*.zone "$D"/
 mkdir -p "$D/keys"
 chmod 700 "$D/keys"
@@ -39,6 +41,8 @@ cat >"$D/meridian.yaml" <<EOF
 server:
   listen: ["127.0.0.1:$PORT"]
   workers: 2
+  control: $D/control.sock
+  metrics: 127.0.0.1:$MPORT
 regions:
   up2: { addresses: [127.0.0.71, 127.0.0.72], check: tcp }
   alias: { addresses: [127.0.0.81], cname: www.example.com. }
@@ -276,6 +280,30 @@ check_eq "none of $asked validations during the refreshes failed" 0 "$failed"
 [ "$failed" -eq 0 ] || diag "the last failure:" "${last_bad:-}"
 new_exp=$(dig_raw +dnssec www.signed.example.com A | awk '$4 == "RRSIG" {print $9; exit}')
 check "the refreshed RRSIG expires later ($first_exp -> $new_exp)" test "$new_exp" -gt "$first_exp"
+
+# Operators: DS, status and metrics from the running server.
+check_eq "meridianctl ds prints what meridiand --ds printed" "$(cat "$D/anchor.ds")" \
+    "$("$CTL" -s "$D/control.sock" ds example.com)"
+check "meridianctl ds fails for an unsigned zone" \
+    bash -c "! '$CTL' -s '$D/control.sock' ds unsigned.example.com >/dev/null 2>&1"
+status=$("$CTL" -s "$D/control.sock" status)
+KTAG=$(awk '{print $5}' "$D/anchor.ds" | head -n 1)
+check_match "status: example.com is signed, with its expiry" \
+    "example.com.: signed, [0-9]+ signatures, next refresh 20[0-9-]+T.*earliest expiry 20" "$status"
+check_match "status: the KSK by its tag and role" "key $KTAG: algorithm 13, KSK, active" "$status"
+check_match "status: the ZSK" "key [0-9]+: algorithm 13, ZSK, active" "$status"
+check_match "status: the unsigned zone says so" "unsigned.example.com.: unsigned" "$status"
+metrics=$(curl -s "http://127.0.0.1:$MPORT/metrics")
+metric()
+{
+    awk -v m="$1" '$1 == m {print $2}' <<<"$metrics"
+}
+exp=$(metric 'meridian_dnssec_earliest_expiry_timestamp_seconds{zone="example.com."}')
+check "metrics: the earliest expiry lies ahead ($exp)" test "${exp:-0}" -gt "$(date +%s)"
+check "metrics: dynamic signatures were made" test "$(metric meridian_dnssec_dynamic_signatures_total)" -gt 0
+for i in 1 2 3; do dig_raw +dnssec dyn.example.com A >/dev/null; done
+metrics=$(curl -s "http://127.0.0.1:$MPORT/metrics")
+check "metrics: the signature cache was hit" test "$(metric meridian_dnssec_signature_cache_hits_total)" -gt 0
 
 # DO=0 answers carry no DNSSEC records; DO=1 answers carry them.
 out=$(dig_raw www.example.com A)
