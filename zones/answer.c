@@ -20,7 +20,6 @@
 #define TYPE_SRV   33
 #define TYPE_DNAME 39
 #define TYPE_DS    43
-#define TYPE_NSEC  47
 #define TYPE_IXFR  251
 #define TYPE_AXFR  252
 #define TYPE_MAILB 253
@@ -96,47 +95,29 @@ static void put_answer(struct ans *a, struct owner o, const struct rrset *s)
         truncate_answer(a);
 }
 
-/* The NSEC at node n with its RRSIG, in authority; false when it does not fit. */
-static bool put_nsec(struct ans *a, const struct node *n)
+/* RFC 4035 §3.1.3, RFC 5155 §7.2: the NSEC or NSEC3 records proving q, in authority. */
+static void prove(struct ans *a, enum sign_deny_kind kind, const struct cur *c,
+                  const struct node *n, const struct node *ce)
 {
-    const struct rrset *s = node_rrset(n, TYPE_NSEC);
-    struct owner o = {n->name, 0};
-    return !s || put_set(a, SEC_AUTHORITY, o, s, UINT32_MAX);
+    struct sign_denial q = {kind, c->name, c->len, n, ce};
+    struct sign_proof p[SIGN_MAX_PROOFS];
+    unsigned k = sign_deny(a->zone, &q, p);
+    for (unsigned i = 0; i < k && !a->r.tc; i++) {
+        struct owner o = {p[i].owner, 0};
+        if (!put_set(a, SEC_AUTHORITY, o, p[i].set, UINT32_MAX))
+            truncate_answer(a);
+    }
 }
 
-/* The NSEC that covers name, unless it is skip (already in the answer). */
-static const struct node *put_cover(struct ans *a, const uint8_t *name, size_t len,
-                                    const struct node *skip)
-{
-    const struct node *n = sign_nsec_covering(a->zone, name, len);
-    if (n != skip && !put_nsec(a, n))
-        truncate_answer(a);
-    return n;
-}
-
-/* RFC 4035 §3.1.3.2: the name is covered, and so is the wildcard at its closest encloser.
- * §3.1.3.1 and §3.1.3.4: no data at the name, or at the wildcard that matched it. */
 static void deny(struct ans *a, const struct cur *c, uint8_t rcode)
 {
     if (rcode == RCODE_NXDOMAIN) {
-        const struct node *first = put_cover(a, c->name, c->len, NULL);
-        const struct node *ce = a->encloser;
-        uint8_t star[DNAME_MAX + 2] = {1, '*'};
-        if (ce && ce->namelen + 2u <= DNAME_MAX + 1u && !a->r.tc) {
-            memcpy(star + 2, ce->name, ce->namelen);
-            put_cover(a, star, ce->namelen + 2u, first);
-        }
-        return;
-    }
-    const struct node *n = a->wild ? a->wild : zone_find_node(a->zone, c->name, c->len);
-    if (n && node_rrset(n, TYPE_NSEC)) {
-        if (!put_nsec(a, n))
-            truncate_answer(a);
-        a->wild_denied = a->wild != NULL;
-        if (a->wild && !a->r.tc)
-            put_cover(a, c->name, c->len, n);
+        prove(a, SIGN_DENY_NXDOMAIN, c, NULL, a->encloser);
+    } else if (a->wild) {
+        a->wild_denied = true;
+        prove(a, SIGN_DENY_WILD_NODATA, c, a->wild, node_parent(a->zone, a->wild));
     } else {
-        put_cover(a, c->name, c->len, NULL); /* an empty non-terminal */
+        prove(a, SIGN_DENY_NODATA, c, zone_find_node(a->zone, c->name, c->len), NULL);
     }
 }
 
@@ -187,8 +168,10 @@ static bool referral_ds(struct ans *a, const struct cur *c, const struct node *c
     if (!a->dnssec)
         return true;
     const struct rrset *ds = node_rrset(cut, TYPE_DS);
-    return ds ? put_set(a, SEC_AUTHORITY, owner_at(c, cut->labels), ds, UINT32_MAX)
-              : put_nsec(a, cut);
+    if (ds)
+        return put_set(a, SEC_AUTHORITY, owner_at(c, cut->labels), ds, UINT32_MAX);
+    prove(a, SIGN_DENY_NO_DS, c, cut, NULL);
+    return !a->r.tc;
 }
 
 /* A referral (RFC 1034 §4.3.2 step 3b): not authoritative, NS in authority, glue. */
@@ -454,7 +437,7 @@ static void wildcard(struct ans *a, const struct cur *c, const struct node *wild
     a->wild_denied = false;
     answer_node(a, c, wild, owner_at(c, c->labels));
     if (a->dnssec && !a->wild_denied && !a->r.tc)
-        put_cover(a, c->name, c->len, NULL);
+        prove(a, SIGN_DENY_WILD_ANSWER, c, NULL, node_parent(a->zone, wild));
     a->wild = NULL;
 }
 

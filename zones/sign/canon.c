@@ -1,4 +1,4 @@
-/* canon.c — the canonical order of names (RFC 4034 §6.1) and the NSEC chain's lookups.
+/* canon.c — the canonical order of names (RFC 4034 §6.1).
  * SPDX-License-Identifier: MIT */
 #include "config.h"
 #include "zones/dname.h"
@@ -21,21 +21,4 @@ int sign_canon_cmp(const uint8_t *a, const uint8_t *b)
             return la[0] < lb[0] ? -1 : 1;
     }
     return na == nb ? 0 : na < nb ? -1 : 1;
-}
-
-const struct node *sign_nsec_covering(const struct zone *z, const uint8_t *name, size_t len)
-{
-    (void)len;
-    const struct zone_sec *s = z->sec;
-    /* The last node at or before name; the apex is first, and every name in the zone
-     * sorts after it. */
-    uint32_t lo = 0, hi = s->norder;
-    while (hi - lo > 1) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (sign_canon_cmp(z->nodes[s->order[mid]].name, name) <= 0)
-            lo = mid;
-        else
-            hi = mid;
-    }
-    return &z->nodes[s->order[lo]];
 }

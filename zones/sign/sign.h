@@ -30,6 +30,7 @@ struct sign_policy {
     const char *conf_file;
     const struct sign_keyspec *keys;
     size_t nkeys;
+    bool nsec3;        /* deny with NSEC3 (RFC 9276: SHA-1, no salt, no iterations) */
     uint32_t lifetime; /* a signature is valid this long from signing */
     uint32_t refresh;  /* re-signed this long before the earliest expiry */
 };
@@ -47,12 +48,24 @@ struct sign_keyinfo {
 
 #define SIGN_MAX_KEYS 8
 
+#define SIGN_NSEC3_HASH 20 /* SHA-1 */
+
+/* One NSEC3 record of the chain: its owner's hash, owner name and RRset (with RRSIGs). */
+struct sign_nsec3 {
+    uint8_t hash[SIGN_NSEC3_HASH];
+    const uint8_t *owner;
+    const struct rrset *set;
+};
+
 /* The signing state of a loaded zone: its keys, its NSEC chain in canonical order and
  * what it took (zone.sec; NULL for an unsigned zone). */
 struct zone_sec {
     struct sign_keys *keys;
-    uint32_t *order; /* nodes holding an NSEC, in canonical order (RFC 4034 §6.1) */
+    bool nsec3;      /* the denial chain: NSEC3 (RFC 5155) or NSEC */
+    uint32_t *order; /* NSEC: nodes holding one, in canonical order (RFC 4034 §6.1) */
     uint32_t norder;
+    struct sign_nsec3 *n3; /* NSEC3: the chain by hash */
+    uint32_t nn3;
     time_t signed_at, expires, refresh_at; /* expires: the earliest RRSIG expiration */
     uint64_t signatures;                   /* made at load */
     unsigned nkeys;
@@ -78,8 +91,37 @@ bool sign_zone(struct zone *z, struct sign_keys *keys, const struct sign_policy 
 /* Frees what sign_zone attached (zone_release calls it). */
 void zone_sec_free(struct zone_sec *s);
 
-/* The node whose NSEC covers or matches name (lower-case wire, len bytes): the last one in
- * canonical order at or before it.  z must be signed. */
+/* What a negative or wildcard answer must prove, and about which names. */
+enum sign_deny_kind {
+    SIGN_DENY_NXDOMAIN,    /* name does not exist; ce is its closest encloser */
+    SIGN_DENY_NODATA,      /* node (name's, maybe an empty non-terminal) lacks the type */
+    SIGN_DENY_WILD_NODATA, /* node is the wildcard that matched name, lacking the type */
+    SIGN_DENY_WILD_ANSWER, /* a wildcard below ce answered for name */
+    SIGN_DENY_NO_DS,       /* node is a delegation without DS */
+};
+
+struct sign_denial {
+    enum sign_deny_kind kind;
+    const uint8_t *name; /* lower-case wire, len bytes */
+    size_t len;
+    const struct node *node, *ce;
+};
+
+/* One record set of the proof, for the authority section, with its RRSIGs in set->sigs. */
+struct sign_proof {
+    const uint8_t *owner;
+    const struct rrset *set;
+};
+
+#define SIGN_MAX_PROOFS 4
+
+/* The NSEC or NSEC3 records proving q in signed zone z (RFC 4035 §3.1.3, RFC 5155 §7.2),
+ * each once: returns how many were put in out. */
+unsigned sign_deny(const struct zone *z, const struct sign_denial *q,
+                   struct sign_proof out[SIGN_MAX_PROOFS]);
+
+/* The node whose NSEC covers or matches name (lower-case wire): the last in canonical
+ * order at or before it.  z must be signed with NSEC. */
 const struct node *sign_nsec_covering(const struct zone *z, const uint8_t *name, size_t len);
 
 /* Signs one RRset made at answer time (count records in struct rrset wire form, owned by

@@ -37,3 +37,6 @@ void sign_key_list_free(ldns_key_list *l);
  * fit.  sign_list_wire: every record of l, one after another. */
 size_t sign_rr_wire(const ldns_rr *rr, uint8_t *out, size_t size);
 size_t sign_list_wire(const ldns_rr_list *l, uint8_t *out, size_t size);
+
+/* The NSEC3 hash of a lower-case wire name with this server's parameters. */
+void sign_nsec3_hash(const uint8_t *name, size_t len, uint8_t hash[SIGN_NSEC3_HASH]);
