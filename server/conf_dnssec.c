@@ -62,13 +62,16 @@ static void parse_keys(struct yw *w, const struct yw_field *f, yaml_node_t *v, v
     p->nkeys = n;
 }
 
+/* NSEC3 (RFC 5155 with RFC 9276's parameters) unless the zone has nothing to hide and
+ * prefers the simpler chain. */
 static void parse_denial(struct yw *w, const struct yw_field *f, yaml_node_t *v, void *obj)
 {
+    struct sign_policy *p = obj;
     const char *t = yw_text(v);
-    if (t && !strcmp(t, "nsec3"))
-        yw_error(w, v, "denial: nsec3 is not available yet; use denial: nsec");
-    else if (!t || strcmp(t, "nsec"))
-        yw_error(w, v, "\"%s\" must be nsec, e.g. %s: %s", f->key, f->key, f->example);
+    if (t && (!strcmp(t, "nsec3") || !strcmp(t, "nsec")))
+        p->nsec3 = !strcmp(t, "nsec3");
+    else
+        yw_error(w, v, "\"%s\" must be nsec3 or nsec, e.g. %s: %s", f->key, f->key, f->example);
 }
 
 /* Lifetimes in milliseconds while parsing; the policy keeps seconds. */
@@ -79,7 +82,7 @@ struct dnssec_conf {
 
 static const struct yw_field dnssec_fields[] = {
     YW_HANDLER("keys", parse_keys, KEY_EXAMPLE),
-    YW_HANDLER("denial", parse_denial, "nsec"),
+    YW_HANDLER("denial", parse_denial, "nsec3"),
     YW_VALUE("signature_lifetime", YW_MS, struct dnssec_conf, lifetime_ms, 10000, 40 * DAY_MS,
              "14d"),
     YW_VALUE("signature_refresh", YW_MS, struct dnssec_conf, refresh_ms, 1000, 40 * DAY_MS, "7d"),
@@ -87,7 +90,8 @@ static const struct yw_field dnssec_fields[] = {
 
 static void load_dnssec(struct yw *w, yaml_node_t *v, struct conf_zone *z)
 {
-    struct dnssec_conf dc = {.lifetime_ms = SIGN_LIFETIME_DEFAULT * 1000u,
+    struct dnssec_conf dc = {.p.nsec3 = true,
+                             .lifetime_ms = SIGN_LIFETIME_DEFAULT * 1000u,
                              .refresh_ms = SIGN_REFRESH_DEFAULT * 1000u};
     if (!yw_mapping(w, v, "dnssec"))
         return;

@@ -49,8 +49,9 @@ static bool sign(struct zone *z, const struct conf_zone *cz, const uint8_t *orig
     if (!keys || !sign_zone(z, keys, &cz->sign, time(NULL), d))
         return false;
     const struct zone_sec *s = z->sec;
-    diag_note(d, "zone %s: signed with %u key(s), %llu signatures, %u NSEC records", cz->name,
-              s->nkeys, (unsigned long long)s->signatures, s->norder);
+    diag_note(d, "zone %s: signed with %u key(s), %llu signatures, %u %s records", cz->name,
+              s->nkeys, (unsigned long long)s->signatures, s->nsec3 ? s->nn3 : s->norder,
+              s->nsec3 ? "NSEC3" : "NSEC");
     return true;
 }
 

@@ -33,6 +33,7 @@ keygen()
 
 KSK=$(keygen -k example.com)
 ZSK=$(keygen example.com)
+NETKEY=$(keygen -k example.net) # a CSK
 CHILD=$(keygen -k signed.example.com)
 BOGUS=$(keygen -k bogus.net)
 WRONG=$(keygen -k bogus.net) # never signs: its DS is bogus.net's anchor
@@ -54,7 +55,10 @@ services:
 zones:
   example.com:
     file: example.com.zone
-    dnssec: {keys: [$KSK, $ZSK], denial: nsec}
+    dnssec: {keys: [$KSK, $ZSK]}
+  example.net:
+    file: example.net.zone
+    dnssec: {keys: [$NETKEY], denial: nsec}
   signed.example.com:
     file: signed.example.com.zone
     # Short-lived signatures: re-signed every 8 s while the test runs.
@@ -68,8 +72,10 @@ EOF
 # The parent publishes the signed child's DS, as its operator would after --ds.
 "$MERIDIAND" -c "$D/meridian.yaml" --ds signed.example.com >"$D/child.ds" 2>"$D/err"
 check "--ds prints the child's DS" grep -Eq "^signed.example.com.*IN.DS.*13 2 " "$D/child.ds"
+sed 's/^\$ORIGIN example.com./$ORIGIN example.net./' "$D/example.com.zone" >"$D/example.net.zone"
 cat "$D/child.ds" >>"$D/example.com.zone"
 "$MERIDIAND" -c "$D/meridian.yaml" --ds example.com >"$D/anchor.ds" 2>>"$D/err"
+"$MERIDIAND" -c "$D/meridian.yaml" --ds example.net >"$D/net.ds" 2>>"$D/err"
 check "--ds prints one DS, the KSK's" test "$(grep -c 'IN.DS' "$D/anchor.ds")" -eq 1
 check "--ds for an unsigned zone fails" \
     bash -c "! '$MERIDIAND' -c '$D/meridian.yaml' --ds unsigned.example.com 2>/dev/null"
@@ -116,6 +122,11 @@ listener 127.0.0.71
 listener 127.0.0.72
 
 start_server "$D/meridian.yaml"
+serves()
+{
+    [ "$(dig_raw +short "$1" A | sort | tr '\n' ' ')" = "$2" ]
+}
+check "both dynamic addresses are up" wait_for serves dyn.example.com "127.0.0.71 127.0.0.72 "
 
 cat >"$D/unbound.conf" <<EOF
 server:
@@ -136,8 +147,12 @@ server:
     aggressive-nsec: no
     trust-anchor: "$(tr -s '\t' ' ' <"$D/anchor.ds")"
     trust-anchor: "$WRONG_DS"
+    trust-anchor: "$(tr -s '\t' ' ' <"$D/net.ds")"
 stub-zone:
     name: "example.com"
+    stub-addr: 127.0.0.1@$PORT
+stub-zone:
+    name: "example.net"
     stub-addr: 127.0.0.1@$PORT
 stub-zone:
     name: "signed.example.com"
@@ -202,27 +217,31 @@ insecure()
 }
 
 A='IN[[:space:]]+A[[:space:]]+'
-validates "static A validates" www.example.com A NOERROR "${A}192.0.2.1"
-validates "static AAAA validates" www.example.com AAAA NOERROR '2001:db8::1'
-validates "apex DNSKEY validates" example.com DNSKEY NOERROR 'DNSKEY[[:space:]]+257 3 13'
-validates "apex CDS validates" example.com CDS NOERROR 'CDS[[:space:]]+[0-9]+ 13 2'
-validates "a wildcard answer validates" host.wild.example.com A NOERROR "${A}192.0.2.9"
-validates "a wildcard NODATA validates" host.wild.example.com TXT NOERROR
-validates "a CNAME chain validates" alias.example.com A NOERROR "${A}192.0.2.1"
-validates "a DNAME validates" x.old.example.com A NOERROR "${A}192.0.2.7"
-validates "NXDOMAIN validates" nothere.example.com A NXDOMAIN
-validates "NXDOMAIN below a name validates" a.b.www.example.com A NXDOMAIN
-validates "NODATA validates" www.example.com TXT NOERROR
-validates "NODATA at an empty non-terminal validates" c.ent.example.com A NOERROR
+# The same names under NSEC3 (example.com, the default) and NSEC (example.net).
+for Z in example.com example.net; do
+    [ $Z = example.com ] && how=NSEC3 || how=NSEC
+    validates "$how: static A validates" www.$Z A NOERROR "${A}192.0.2.1"
+    validates "$how: static AAAA validates" www.$Z AAAA NOERROR '2001:db8::1'
+    validates "$how: apex DNSKEY validates" $Z DNSKEY NOERROR 'DNSKEY[[:space:]]+257 3 13'
+    validates "$how: apex CDS validates" $Z CDS NOERROR 'CDS[[:space:]]+[0-9]+ 13 2'
+    validates "$how: a wildcard answer validates" host.wild.$Z A NOERROR "${A}192.0.2.9"
+    validates "$how: a wildcard NODATA validates" host.wild.$Z TXT NOERROR
+    validates "$how: a CNAME chain validates" alias.$Z A NOERROR "${A}192.0.2.1"
+    validates "$how: a DNAME validates" x.old.$Z A NOERROR "${A}192.0.2.7"
+    validates "$how: NXDOMAIN validates" nothere.$Z A NXDOMAIN
+    validates "$how: NXDOMAIN below a name validates" a.b.www.$Z A NXDOMAIN
+    validates "$how: a wildcard NODATA two labels down validates" x.y.wild.$Z TXT NOERROR
+    validates "$how: NODATA validates" www.$Z TXT NOERROR
+    validates "$how: NODATA at an empty non-terminal validates" c.ent.$Z A NOERROR
+    validates "$how: NXDOMAIN below an empty non-terminal validates" x.c.ent.$Z A NXDOMAIN
+    validates "$how: a dynamic name validates" dyn.$Z A NOERROR "${A}127\.0\.0\.7[12]"
+done
+check_match "NSEC3: the zone has RFC 9276's parameters" "NSEC3PARAM[[:space:]]+1 0 0 -" \
+    "$(resolve example.com NSEC3PARAM)"
 validates "a name in the signed child validates" www.signed.example.com A NOERROR "${A}192.0.2.21"
 validates "NXDOMAIN in the signed child validates" nx.signed.example.com A NXDOMAIN
 # Dynamic answers: the addresses that are up, signed when first asked for.
 both='127\.0\.0\.7[12]'
-serves()
-{
-    [ "$(dig_raw +short "$1" A | sort | tr '\n' ' ')" = "$2" ]
-}
-check "both dynamic addresses are up" wait_for serves dyn.example.com "127.0.0.71 127.0.0.72 "
 validates "a dynamic A RRset validates" dyn.example.com A NOERROR "${A}$both"
 validates "a dynamic wildcard validates" a1.dynwild.example.com A NOERROR "${A}$both"
 validates "a DYNC CNAME validates, and the chain behind it" cdn.example.com A NOERROR "${A}192.0.2.1"

@@ -40,3 +40,33 @@ size_t sign_list_wire(const ldns_rr_list *l, uint8_t *out, size_t size);
 
 /* The NSEC3 hash of a lower-case wire name with this server's parameters. */
 void sign_nsec3_hash(const uint8_t *name, size_t len, uint8_t hash[SIGN_NSEC3_HASH]);
+
+/* ---- the zone signer's parts, shared by zonesign.c and nsec3.c ---- */
+
+#define SIGN_BUF 65536
+
+struct signer {
+    struct zone *z;
+    struct node *nodes; /* z->nodes, ours to change until the zone is published */
+    struct zone_sec *sec;
+    ldns_key_list *keyset, *zoneset;
+    uint8_t *buf; /* SIGN_BUF bytes of scratch */
+    struct diag *d;
+};
+
+/* A new RRset of n records whose rdata are rd[i] (len[i] bytes), in the zone's arena. */
+const struct rrset *signer_rrset(struct signer *s, uint16_t type, uint32_t ttl,
+                                 const uint8_t *const *rd, const size_t *len, unsigned n);
+/* Appends sets to node n's RRsets, after the ones it has. */
+bool signer_append(struct signer *s, struct node *n, const struct rrset *const *add, unsigned nadd);
+/* The types an NSEC (or NSEC3) at n lists, extra included: RFC 4035 §2.3, RFC 5155 §7.1. */
+unsigned signer_node_types(const struct node *n, const struct rrset *const *extra, unsigned nextra,
+                           bool nsec3, uint16_t *types);
+/* RFC 4034 §4.1.2: the type bitmap of the n types (sorted here) into out; its length. */
+size_t signer_bitmap(uint16_t *types, unsigned n, uint8_t *out);
+/* The RRSIGs over set, owned by owner, by the keys of its role; NULL on failure. */
+const struct rrset *signer_sign(struct signer *s, const uint8_t *owner, size_t ownerlen,
+                                const struct rrset *set);
+/* RFC 5155 §7.1: the NSEC3 chain over every name not below a cut, empty non-terminals
+ * included, signed, into s->sec->n3 by hash. */
+bool sign_nsec3_chain(struct signer *s);

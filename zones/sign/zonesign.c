@@ -10,33 +10,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define T_A       1
-#define T_NS      2
-#define T_CNAME   5
-#define T_AAAA    28
-#define T_DS      43
-#define T_RRSIG   46
-#define T_NSEC    47
-#define T_DNSKEY  48
-#define T_CDS     59
-#define T_CDNSKEY 60
-
-#define SIG_BUF 65536
-
-struct signer {
-    struct zone *z;
-    struct node *nodes; /* z->nodes, ours to change until the zone is published */
-    struct zone_sec *sec;
-    ldns_key_list *keyset, *zoneset;
-    uint8_t *buf; /* SIG_BUF bytes of scratch */
-    struct diag *d;
-};
+#define T_A          1
+#define T_NS         2
+#define T_CNAME      5
+#define T_AAAA       28
+#define T_DS         43
+#define T_RRSIG      46
+#define T_NSEC       47
+#define T_DNSKEY     48
+#define T_CDS        59
+#define T_CDNSKEY    60
+#define T_NSEC3PARAM 51
 
 /* ---- new RRsets ----------------------------------------------------------------------- */
 
 /* An RRset of n records whose rdata are rd[i] (len[i] bytes), in the zone's arena. */
-static const struct rrset *new_rrset(struct signer *s, uint16_t type, uint32_t ttl,
-                                     const uint8_t *const *rd, const size_t *len, unsigned n)
+const struct rrset *signer_rrset(struct signer *s, uint16_t type, uint32_t ttl,
+                                 const uint8_t *const *rd, const size_t *len, unsigned n)
 {
     size_t total = 0;
     for (unsigned i = 0; i < n; i++)
@@ -60,8 +50,7 @@ static const struct rrset *new_rrset(struct signer *s, uint16_t type, uint32_t t
 
 /* Appends sets to node n's RRsets: after the existing ones, so that ANY over UDP (which
  * answers with the first) is what it was unsigned. */
-static bool node_append(struct signer *s, struct node *n, const struct rrset *const *add,
-                        unsigned nadd)
+bool signer_append(struct signer *s, struct node *n, const struct rrset *const *add, unsigned nadd)
 {
     struct rrset *sets = arena_alloc(&s->z->arena, (n->nrrsets + nadd) * sizeof(*sets));
     if (!sets)
@@ -112,7 +101,7 @@ static bool apex_keys(struct signer *s, const struct rrset **out)
     uint32_t ttl = s->z->soa->ttl;
     static const uint16_t types[3] = {T_DNSKEY, T_CDS, T_CDNSKEY};
     for (int t = 0; t < 3; t++)
-        if (!(out[t] = new_rrset(s, types[t], ttl, (const uint8_t *const *)rd[t], len[t], n[t])))
+        if (!(out[t] = signer_rrset(s, types[t], ttl, (const uint8_t *const *)rd[t], len[t], n[t])))
             return false;
     return true;
 }
@@ -151,7 +140,7 @@ static int by_type(const void *a, const void *b)
 }
 
 /* RFC 4034 §4.1.2: windows of up to 32 bytes, each led by its number and length. */
-static size_t type_bitmap(uint16_t *types, unsigned n, uint8_t *out)
+size_t signer_bitmap(uint16_t *types, unsigned n, uint8_t *out)
 {
     qsort(types, n, sizeof(*types), by_type);
     size_t len = 0;
@@ -172,8 +161,8 @@ static size_t type_bitmap(uint16_t *types, unsigned n, uint8_t *out)
 }
 
 /* The types an NSEC at n lists: at a delegation only NS and DS (RFC 4035 §2.3). */
-static unsigned node_types(const struct node *n, const struct rrset *const *extra, unsigned nextra,
-                           uint16_t *types)
+unsigned signer_node_types(const struct node *n, const struct rrset *const *extra, unsigned nextra,
+                           bool nsec3, uint16_t *types)
 {
     unsigned k = 0;
     bool cut = n->flags & NODE_CUT;
@@ -188,8 +177,12 @@ static unsigned node_types(const struct node *n, const struct rrset *const *extr
     }
     if (n->flags & NODE_DYNC)
         types[k++] = T_CNAME;
-    types[k++] = T_NSEC;
-    types[k++] = T_RRSIG;
+    if (!nsec3) {
+        types[k++] = T_NSEC;
+        types[k++] = T_RRSIG; /* the NSEC's own */
+    } else if (k && (!cut || node_rrset(n, T_DS))) {
+        types[k++] = T_RRSIG; /* RFC 5155 §7.1: only where something is signed */
+    }
     return k;
 }
 
@@ -199,22 +192,33 @@ static bool add_nsec(struct signer *s, uint32_t at, uint32_t next, const struct 
     struct node *n = &s->nodes[at];
     const struct node *nx = &s->nodes[next];
     uint16_t types[1024];
-    unsigned nt = node_types(n, extra, nextra, types);
+    unsigned nt = signer_node_types(n, extra, nextra, false, types);
     uint8_t rd[DNAME_MAX + 1 + 34 * 256];
     memcpy(rd, nx->name, nx->namelen);
-    size_t len = nx->namelen + type_bitmap(types, nt, rd + nx->namelen);
+    size_t len = nx->namelen + signer_bitmap(types, nt, rd + nx->namelen);
     const uint8_t *rdp = rd;
-    const struct rrset *nsec = new_rrset(s, T_NSEC, s->z->neg_ttl, &rdp, &len, 1);
+    const struct rrset *nsec = signer_rrset(s, T_NSEC, s->z->neg_ttl, &rdp, &len, 1);
     if (!nsec)
         return false;
     extra[nextra++] = nsec;
-    return node_append(s, n, extra, nextra);
+    return signer_append(s, n, extra, nextra);
 }
 
 static bool chain_build(struct signer *s)
 {
     const struct rrset *extra[4];
-    if (!chain_order(s) || !apex_keys(s, extra))
+    if (!apex_keys(s, extra))
+        return false;
+    if (s->sec->nsec3) {
+        /* RFC 5155 §4 with RFC 9276 §3.1: SHA-1, no flags, no iterations, no salt. */
+        static const uint8_t param[5] = {1, 0, 0, 0, 0};
+        const uint8_t *rd = param;
+        size_t len = sizeof(param);
+        extra[3] = signer_rrset(s, T_NSEC3PARAM, s->z->neg_ttl, &rd, &len, 1);
+        return extra[3] && signer_append(s, (struct node *)s->z->apex, extra, 4) &&
+               sign_nsec3_chain(s);
+    }
+    if (!chain_order(s))
         return false;
     struct zone_sec *sec = s->sec;
     for (uint32_t i = 0; i < sec->norder; i++) {
@@ -228,12 +232,13 @@ static bool chain_build(struct signer *s)
 
 /* ---- signatures ------------------------------------------------------------------------ */
 
-static const struct rrset *sign_set(struct signer *s, const struct node *n, const struct rrset *set)
+const struct rrset *signer_sign(struct signer *s, const uint8_t *owner, size_t ownerlen,
+                                const struct rrset *set)
 {
     bool keyset = set->type == T_DNSKEY || set->type == T_CDS || set->type == T_CDNSKEY;
-    ldns_rr_list *l = sign_to_ldns(n->name, n->namelen, set->wire, set->count);
+    ldns_rr_list *l = sign_to_ldns(owner, ownerlen, set->wire, set->count);
     ldns_rr_list *sigs = l ? ldns_sign_public(l, keyset ? s->keyset : s->zoneset) : NULL;
-    size_t len = sigs ? sign_list_wire(sigs, s->buf, SIG_BUF) : 0;
+    size_t len = sigs ? sign_list_wire(sigs, s->buf, SIGN_BUF) : 0;
     unsigned count = sigs ? (unsigned)ldns_rr_list_rr_count(sigs) : 0;
     ldns_rr_list_deep_free(l);
     ldns_rr_list_deep_free(sigs);
@@ -262,7 +267,7 @@ static bool sign_node(struct signer *s, struct node *n)
     for (unsigned i = 0; i < n->nrrsets; i++) {
         if (cut && sets[i].type != T_DS && sets[i].type != T_NSEC)
             continue;
-        if (!(sets[i].sigs = sign_set(s, n, &sets[i])))
+        if (!(sets[i].sigs = signer_sign(s, n->name, n->namelen, &sets[i])))
             return false;
     }
     return true;
@@ -292,7 +297,7 @@ bool sign_zone(struct zone *z, struct sign_keys *keys, const struct sign_policy 
                struct diag *d)
 {
     struct zone_sec *sec = calloc(1, sizeof(*sec));
-    struct signer s = {z, (struct node *)z->nodes, sec, NULL, NULL, malloc(SIG_BUF), d};
+    struct signer s = {z, (struct node *)z->nodes, sec, NULL, NULL, malloc(SIGN_BUF), d};
     if (!sec || !s.buf) {
         free(sec);
         free(s.buf);
@@ -302,6 +307,7 @@ bool sign_zone(struct zone *z, struct sign_keys *keys, const struct sign_policy 
     }
     z->sec = sec;
     sec->keys = keys;
+    sec->nsec3 = p->nsec3;
     describe_keys(sec);
     /* An hour back for clocks behind ours (RFC 6781 §4.1.2). */
     sec->signed_at = now;
@@ -331,5 +337,6 @@ void zone_sec_free(struct zone_sec *s)
         return;
     sign_keys_free(s->keys);
     free(s->order);
+    free(s->n3);
     free(s);
 }
