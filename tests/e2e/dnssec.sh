@@ -38,7 +38,10 @@ CHILD=$(keygen -k signed.example.com)
 BOGUS=$(keygen -k bogus.net)
 WRONG=$(keygen -k bogus.net) # never signs: its DS is bogus.net's anchor
 
-cat >"$D/meridian.yaml" <<EOF
+# write_conf KEYS: the config, with KEYS as example.com's key list.
+write_conf()
+{
+    cat >"$D/meridian.yaml" <<EOF
 server:
   listen: ["127.0.0.1:$PORT"]
   workers: 2
@@ -55,7 +58,7 @@ services:
 zones:
   example.com:
     file: example.com.zone
-    dnssec: {keys: [$KSK, $ZSK]}
+    dnssec: {keys: [$1]}
   example.net:
     file: example.net.zone
     dnssec: {keys: [$NETKEY], denial: nsec}
@@ -68,6 +71,8 @@ zones:
     file: bogus.net.zone
     dnssec: {keys: [$BOGUS]}
 EOF
+}
+write_conf "$KSK, $ZSK"
 
 # The parent publishes the signed child's DS, as its operator would after --ds.
 "$MERIDIAND" -c "$D/meridian.yaml" --ds signed.example.com >"$D/child.ds" 2>"$D/err"
@@ -323,6 +328,59 @@ check "metrics: dynamic signatures were made" test "$(metric meridian_dnssec_dyn
 for i in 1 2 3; do dig_raw +dnssec dyn.example.com A >/dev/null; done
 metrics=$(curl -s "http://127.0.0.1:$MPORT/metrics")
 check "metrics: the signature cache was hit" test "$(metric meridian_dnssec_signature_cache_hits_total)" -gt 0
+
+# A ZSK rollover by pre-publication (RFC 6781 §4.1.1.1), each step a config change and a
+# reload, while Unbound keeps validating: publish the new key, sign with it while the old
+# one is retired, then drop the old one.  Each step asks for a fresh name (Unbound caches).
+ZSK2=$(keygen example.com)
+TAG1=$((10#${ZSK##*+}))
+TAG2=$((10#${ZSK2##*+}))
+# signer_tag NAME: the key tag of the RRSIG over NAME's A record, from meridiand.
+signer_tag()
+{
+    dig_raw +dnssec "$1" A | awk '$4 == "RRSIG" && $5 == "A" {print $11; exit}'
+}
+# dnskeys [unbound]: how many DNSKEYs meridiand (or Unbound, which caches them for the SOA's
+# 2 s TTL here) answers for example.com.
+dnskeys()
+{
+    if [ $# -gt 0 ]; then
+        resolve example.com DNSKEY
+    else
+        dig_raw example.com DNSKEY
+    fi | grep -c '^example\.com\..*IN[[:space:]]*DNSKEY'
+}
+unbound_sees()
+{
+    [ "$(dnskeys unbound)" = "$1" ]
+}
+step=0
+roll()
+{
+    local desc=$1 keys=$2 want_keys=$3 want_tag=$4 line
+    step=$((step + 1))
+    write_conf "$keys"
+    line=$(reload_server)
+    check_match "rollover $step ($desc): reload done" "reload done$" "$line"
+    check_eq "rollover $step: DNSKEY holds $want_keys keys" "$want_keys" "$(dnskeys)"
+    # RFC 6781 §4.1.1.1: the next step waits until resolvers have the new DNSKEY set.
+    check "rollover $step: Unbound's DNSKEY set catches up" wait_for unbound_sees "$want_keys"
+    check_eq "rollover $step: answers are signed by key $want_tag" "$want_tag" \
+        "$(signer_tag roll$step.wild.example.com)"
+    validates "rollover $step: Unbound validates a fresh name" roll$step.wild.example.com A \
+        NOERROR "${A}192.0.2.9"
+}
+validates "rollover 0: a name validates before" roll0.wild.example.com A NOERROR
+roll "publish the new ZSK" "$KSK, $ZSK, {key: $ZSK2, state: publish}" 3 "$TAG1"
+roll "sign with it, retire the old" "$KSK, {key: $ZSK, state: retire}, $ZSK2" 3 "$TAG2"
+roll "remove the old" "$KSK, $ZSK2" 2 "$TAG2"
+
+# A reload with a missing key keeps the signed zone serving as it was.
+write_conf "$KSK, $D/keys/gone"
+line=$(reload_server)
+check_match "a reload with a missing key fails for the zone" "reload done with errors" "$line"
+check_eq "the zone keeps its keys" 2 "$(dnskeys)"
+validates "and keeps validating" after-bad-reload.wild.example.com A NOERROR "${A}192.0.2.9"
 
 # DO=0 answers carry no DNSSEC records; DO=1 answers carry them.
 out=$(dig_raw www.example.com A)
