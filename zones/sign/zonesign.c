@@ -55,7 +55,8 @@ bool signer_append(struct signer *s, struct node *n, const struct rrset *const *
     struct rrset *sets = arena_alloc(&s->z->arena, (n->nrrsets + nadd) * sizeof(*sets));
     if (!sets)
         return false;
-    memcpy(sets, n->rrsets, n->nrrsets * sizeof(*sets));
+    if (n->nrrsets)
+        memcpy(sets, n->rrsets, n->nrrsets * sizeof(*sets));
     for (unsigned i = 0; i < nadd; i++)
         sets[n->nrrsets + i] = *add[i];
     n->rrsets = sets;
