@@ -95,6 +95,29 @@ static void put_answer(struct ans *a, struct owner o, const struct rrset *s)
         truncate_answer(a);
 }
 
+static void sign_dynamic(struct ans *a, const uint8_t *owner, size_t ownerlen, struct owner o,
+                         enum section sec, const uint8_t *wire, size_t len, uint16_t count,
+                         uint32_t ttl);
+
+/* A DYNA name whose region has no address of the asked family: its NSEC or NSEC3 lists
+ * both families, so the record goes out without this one, signed like a dynamic answer.
+ * False when p is not the name's own record. */
+static bool prove_dynamic(struct ans *a, const struct node *n, const struct sign_proof *p)
+{
+    uint8_t wire[10 + DNAME_MAX + 1 + 34 * 256];
+    size_t len;
+    if (!a->client->sigs ||
+        !sign_proof_without(a->zone, n, p, a->q.qtype, wire, sizeof(wire), &len))
+        return false;
+    struct owner o = {p->owner, 0};
+    uint32_t ttl = p->set->ttl;
+    if (!resp_put_rr(&a->r, SEC_AUTHORITY, o, rd16(wire), ttl, wire + 10, len - 10))
+        truncate_answer(a);
+    else
+        sign_dynamic(a, p->owner, dname_len(p->owner), o, SEC_AUTHORITY, wire, len, 1, ttl);
+    return true;
+}
+
 /* RFC 4035 §3.1.3, RFC 5155 §7.2: the NSEC or NSEC3 records proving q, in authority. */
 static void prove(struct ans *a, enum sign_deny_kind kind, const struct cur *c,
                   const struct node *n, const struct node *ce)
@@ -102,8 +125,12 @@ static void prove(struct ans *a, enum sign_deny_kind kind, const struct cur *c,
     struct sign_denial q = {kind, c->name, c->len, n, ce};
     struct sign_proof p[SIGN_MAX_PROOFS];
     unsigned k = sign_deny(a->zone, &q, p);
+    uint16_t t = a->q.qtype;
+    bool dyn = n && (n->flags & NODE_DYNA) && (t == TYPE_A || t == TYPE_AAAA);
     for (unsigned i = 0; i < k && !a->r.tc; i++) {
         struct owner o = {p[i].owner, 0};
+        if (dyn && prove_dynamic(a, n, &p[i]))
+            continue;
         if (!put_set(a, SEC_AUTHORITY, o, p[i].set, UINT32_MAX))
             truncate_answer(a);
     }
@@ -291,17 +318,18 @@ static size_t wire_rr(uint8_t *w, uint16_t type, uint32_t ttl, const uint8_t *rd
 
 /* RFC 4035 §3.1.1: the RRSIGs over an RRset made for this answer.  They are made over the
  * node's own name, so a wildcard's keep its label count (RFC 4035 §5.3.4). */
-static void sign_dynamic(struct ans *a, const struct node *n, struct owner o, const uint8_t *wire,
-                         size_t len, uint16_t count, uint32_t ttl)
+static void sign_dynamic(struct ans *a, const uint8_t *owner, size_t ownerlen, struct owner o,
+                         enum section sec, const uint8_t *wire, size_t len, uint16_t count,
+                         uint32_t ttl)
 {
     if (!a->dnssec || a->r.tc || !a->client->sigs)
         return;
     unsigned made;
     const struct rrset *s =
-        sign_cache_get(a->client->sigs, a->zone, n->name, n->namelen, wire, len, count, &made);
+        sign_cache_get(a->client->sigs, a->zone, owner, ownerlen, wire, len, count, &made);
     a->sigs_made = (uint16_t)(a->sigs_made + made);
     a->sig_hits = (uint16_t)(a->sig_hits + (s && !made));
-    if (s && !resp_put_rrset(&a->r, SEC_ANSWER, o, s, ttl))
+    if (s && !resp_put_rrset(&a->r, sec, o, s, ttl))
         truncate_answer(a);
 }
 
@@ -320,7 +348,7 @@ static bool dyna(struct ans *a, const struct node *n, uint16_t qtype, struct own
         len += wire_rr(wire + len, qtype, d.ttl, d.addr[i], alen);
     }
     if (d.n)
-        sign_dynamic(a, n, o, wire, len, (uint16_t)d.n, d.ttl);
+        sign_dynamic(a, n->name, n->namelen, o, SEC_ANSWER, wire, len, (uint16_t)d.n, d.ttl);
     return d.n > 0;
 }
 
@@ -340,7 +368,7 @@ static void dync(struct ans *a, const struct node *n, struct owner o)
     uint16_t target = resp_last_target(&a->r);
     uint8_t wire[10 + DNAME_MAX + 1];
     size_t len = wire_rr(wire, TYPE_CNAME, d.ttl, d.cname, dname_len(d.cname));
-    sign_dynamic(a, n, o, wire, len, 1, d.ttl);
+    sign_dynamic(a, n->name, n->namelen, o, SEC_ANSWER, wire, len, 1, d.ttl);
     if (a->q.qtype != TYPE_CNAME)
         follow(a, d.cname, target);
 }

@@ -50,11 +50,13 @@ server:
 regions:
   up2: { addresses: [127.0.0.71, 127.0.0.72], check: tcp }
   alias: { addresses: [127.0.0.81], cname: www.example.com. }
+  v4only: { addresses: [127.0.0.91] }
 checks:
   tcp: { type: tcp, port: $TP, interval: 300ms, timeout: 200ms, fall: 1, rise: 1 }
 services:
   web: { policy: failover, order: [up2] }
   cn: { policy: failover, order: [alias] }
+  v4: { policy: failover, order: [v4only] }
 zones:
   example.com:
     file: example.com.zone
@@ -240,6 +242,9 @@ for Z in example.com example.net; do
     validates "$how: NODATA at an empty non-terminal validates" c.ent.$Z A NOERROR
     validates "$how: NXDOMAIN below an empty non-terminal validates" x.c.ent.$Z A NXDOMAIN
     validates "$how: a dynamic name validates" dyn.$Z A NOERROR "${A}127\.0\.0\.7[12]"
+    validates "$how: a dynamic name without IPv6 proves it (NODATA)" dyn4.$Z AAAA NOERROR
+    validates "$how: and answers A" dyn4.$Z A NOERROR "${A}127\.0\.0\.91"
+    validates "$how: a dynamic name has no TXT (NODATA)" dyn4.$Z TXT NOERROR
 done
 check_match "NSEC3: the zone has RFC 9276's parameters" "NSEC3PARAM[[:space:]]+1 0 0 -" \
     "$(resolve example.com NSEC3PARAM)"

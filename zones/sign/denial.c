@@ -206,3 +206,52 @@ unsigned sign_deny(const struct zone *z, const struct sign_denial *q,
         nsec_denial(&p, z, q);
     return p.n;
 }
+
+/* ---- a dynamic name without an address of the asked family ------------------------------ */
+
+/* Where the type bitmap starts in the rdata of our NSEC (after the next name) or NSEC3
+ * (after the fixed fields, an empty salt and the 20-byte hash). */
+static size_t bitmap_at(const struct zone *z, const uint8_t *rdata)
+{
+    return z->sec->nsec3 ? 6u + SIGN_NSEC3_HASH : dname_len(rdata);
+}
+
+/* The types of a bitmap (RFC 4034 §4.1.2) other than drop, into types; how many. */
+static unsigned bitmap_types(const uint8_t *p, size_t len, uint16_t drop, uint16_t *types)
+{
+    unsigned n = 0;
+    for (size_t at = 0; at + 2 <= len;) {
+        unsigned win = p[at], blen = p[at + 1];
+        for (unsigned b = 0; b < blen * 8u && at + 2 + b / 8 < len; b++)
+            if (p[at + 2 + b / 8] & (0x80 >> (b % 8)) && (uint16_t)(win << 8 | b) != drop)
+                types[n++] = (uint16_t)(win << 8 | b);
+        at += 2u + blen;
+    }
+    return n;
+}
+
+bool sign_proof_without(const struct zone *z, const struct node *n, const struct sign_proof *p,
+                        uint16_t drop, uint8_t *out, size_t size, size_t *len)
+{
+    if (z->sec->nsec3) {
+        uint8_t h[SIGN_NSEC3_HASH];
+        sign_nsec3_hash(n->name, n->namelen, h);
+        const struct sign_nsec3 *e = n3_match(z->sec, h);
+        if (!e || e->set != p->set)
+            return false;
+    } else if (p->owner != n->name) {
+        return false;
+    }
+    const uint8_t *w = p->set->wire, *rd = w + 10;
+    size_t rdlen = (size_t)(w[8] << 8 | w[9]), head = bitmap_at(z, rd);
+    uint16_t types[8 * 256];
+    unsigned nt = bitmap_types(rd + head, rdlen - head, drop, types);
+    if (10 + head + 34u * 256 > size)
+        return false;
+    memcpy(out, w, 10 + head);
+    size_t blen = signer_bitmap(types, nt, out + 10 + head);
+    out[8] = (uint8_t)((head + blen) >> 8);
+    out[9] = (uint8_t)(head + blen);
+    *len = 10 + head + blen;
+    return true;
+}

@@ -120,6 +120,13 @@ struct sign_proof {
 unsigned sign_deny(const struct zone *z, const struct sign_denial *q,
                    struct sign_proof out[SIGN_MAX_PROOFS]);
 
+/* RFC 4035 §3.1.3.1 for a dynamic name that has no address of the asked family: when p
+ * is n's own NSEC or NSEC3, that record with drop taken out of its type bitmap, in
+ * struct rrset wire form in out (size bytes, 10 + 255 + 34 * 256 is enough), for
+ * sign_cache_get to sign.  False when p is another name's record. */
+bool sign_proof_without(const struct zone *z, const struct node *n, const struct sign_proof *p,
+                        uint16_t drop, uint8_t *out, size_t size, size_t *len);
+
 /* The node whose NSEC covers or matches name (lower-case wire): the last in canonical
  * order at or before it.  z must be signed with NSEC. */
 const struct node *sign_nsec_covering(const struct zone *z, const uint8_t *name, size_t len);
