@@ -322,6 +322,9 @@ check_match "status: example.com is signed, with its expiry" \
 check_match "status: the KSK by its tag and role" "key $KTAG: algorithm 13, KSK, active" "$status"
 check_match "status: the ZSK" "key [0-9]+: algorithm 13, ZSK, active" "$status"
 check_match "status: the unsigned zone says so" "unsigned.example.com.: unsigned" "$status"
+check "status --json parses, with the zone's keys" bash -c "'$CTL' -s '$D/control.sock' --json status |
+    python3 -c 'import json, sys; z = {x[\"name\"]: x for x in json.load(sys.stdin)[\"zones\"]}
+assert len(z[\"example.com.\"][\"keys\"]) == 2 and not z[\"unsigned.example.com.\"][\"signed\"]'"
 metrics=$(curl -s "http://127.0.0.1:$MPORT/metrics")
 metric()
 {
@@ -392,5 +395,10 @@ out=$(dig_raw www.example.com A)
 check "DO=0: no RRSIG in the answer" bash -c "! grep -q RRSIG <<<'$out'"
 out=$(dig_raw +dnssec www.example.com A)
 check_match "DO=1: the A comes with its RRSIG" "RRSIG[[:space:]]+A 13 3 300" "$out"
+# An NSEC3 NXDOMAIN (SOA, three NSEC3, four RRSIGs) does not fit in 512 bytes: TC.
+out=$(dig_raw +dnssec +bufsize=512 +ignore nothere.example.com A)
+check_match "DO=1: a denial too big for UDP sets TC" "flags: qr aa tc;|flags: qr tc aa;" "$out"
+out=$(dig_raw +dnssec +tcp nothere.example.com A)
+check_match "DO=1: over TCP the whole denial comes" "AUTHORITY: 8," "$out"
 
 done_testing
