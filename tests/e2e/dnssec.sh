@@ -47,7 +47,13 @@ server:
   workers: 2
   control: $D/control.sock
   metrics: 127.0.0.1:$MPORT
+geoip:
+  databases: []
+  nets:
+    10.2.0.0/16: [east]
 regions:
+  west: { addresses: [127.0.0.101] }
+  east: { addresses: [127.0.0.102] }
   up2: { addresses: [127.0.0.71, 127.0.0.72], check: tcp }
   alias: { addresses: [127.0.0.81], cname: www.example.com. }
   v4only: { addresses: [127.0.0.91] }
@@ -57,6 +63,7 @@ services:
   web: { policy: failover, order: [up2] }
   cn: { policy: failover, order: [alias] }
   v4: { policy: failover, order: [v4only] }
+  geo: { policy: geo, map: { default: [west] } }
 zones:
   example.com:
     file: example.com.zone
@@ -149,7 +156,9 @@ server:
     val-log-level: 2
     do-not-query-localhost: no
     access-control: 127.0.0.0/8 allow
-    module-config: "validator iterator"
+    module-config: "subnetcache validator iterator"
+    send-client-subnet: 127.0.0.1
+    max-client-subnet-ipv4: 24
     qname-minimisation: no
     aggressive-nsec: no
     trust-anchor: "$(tr -s '\t' ' ' <"$D/anchor.ds")"
@@ -261,6 +270,22 @@ validates "the region's smaller RRset validates" a2.dynwild.example.com A NOERRO
 listener 127.0.0.72
 check "the address comes back" wait_for serves dyn.example.com "127.0.0.71 127.0.0.72 "
 validates "the whole RRset validates again" a3.dynwild.example.com A NOERROR "${A}$both"
+
+# EDNS Client Subnet through Unbound's subnetcache: each network gets its own region's
+# signed answer.
+ecs_validates()
+{
+    local out
+    out=$(dig +dnssec +tries=1 +time=5 -p "$UPORT" @127.0.0.1 +subnet="$2" geo.example.com A 2>&1)
+    if grep -Eq 'flags:[a-z ]* ad[ ;]' <<<"$out" && grep -Eq -- "${A}$3" <<<"$out"; then
+        ok "$1"
+    else
+        not_ok "$1"
+        diag "want ad and $3; got:" "$out"
+    fi
+}
+ecs_validates "ECS 10.2.0.0/24 through Unbound: east's address validates" 10.2.0.0/24 '127\.0\.0\.102'
+ecs_validates "ECS 10.1.0.0/24 through Unbound: west's address validates" 10.1.0.0/24 '127\.0\.0\.101'
 
 insecure "the unsigned child is proved insecure" www.unsigned.example.com A "${A}192.0.2.31"
 
