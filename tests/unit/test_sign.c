@@ -63,8 +63,9 @@ static const char zone_text[] =
     "sec NS ns1\nsec DS 12345 13 2 "
     "49FD46E6C4B45C55D4AC69CBD3CD34AC1AFE51DE0A8A2A9D1E0A6D6A5A2B5C4D\n";
 
-/* The zone above, signed with a KSK and a ZSK; their DNSKEYs go to keys. */
-static struct zone *signed_zone(bool nsec3, ldns_rr_list *keys)
+/* The zone above and hosts more A records, signed with a KSK and a ZSK; their DNSKEYs
+ * go to keys.  Thousands of hosts make the signing use its threads. */
+static struct zone *signed_zone(bool nsec3, unsigned hosts, ldns_rr_list *keys)
 {
     make_key("ksk", 257, keys);
     make_key("zsk", 256, keys);
@@ -72,6 +73,8 @@ static struct zone *signed_zone(bool nsec3, ldns_rr_list *keys)
     snprintf(path, sizeof(path), "%s/example.com.zone", dir);
     FILE *f = fopen(path, "w");
     fputs(zone_text, f);
+    for (unsigned i = 0; i < hosts; i++)
+        fprintf(f, "h%u A 192.0.2.%u\n", i, i % 250);
     fclose(f);
     snprintf(ksk, sizeof(ksk), "%s/ksk", dir);
     snprintf(zsk, sizeof(zsk), "%s/zsk", dir);
@@ -130,7 +133,7 @@ static void verify_nodes(const struct zone *z, ldns_rr_list *keys)
 START_TEST(nsec_zone_verifies)
 {
     ldns_rr_list *keys = ldns_rr_list_new();
-    struct zone *z = signed_zone(false, keys);
+    struct zone *z = signed_zone(false, 0, keys);
     verify_nodes(z, keys);
     /* apex, ns1, www, *.w, a.b.ent, sub, sec: glue and empty non-terminals have none */
     ck_assert_uint_eq(z->sec->norder, 7);
@@ -143,7 +146,7 @@ END_TEST
 START_TEST(nsec3_zone_verifies)
 {
     ldns_rr_list *keys = ldns_rr_list_new();
-    struct zone *z = signed_zone(true, keys);
+    struct zone *z = signed_zone(true, 0, keys);
     verify_nodes(z, keys);
     ck_assert_ptr_nonnull(node_rrset(z->apex, 51));
     unsigned names = 0;
@@ -175,6 +178,20 @@ START_TEST(nsec3_zone_verifies)
 }
 END_TEST
 
+START_TEST(big_zone_signed_by_threads_verifies)
+{
+    ldns_rr_list *keys = ldns_rr_list_new();
+    struct zone *z = signed_zone(true, 6000, keys);
+    verify_nodes(z, keys);
+    for (uint32_t k = 0; k < z->sec->nn3; k++)
+        verify(z->sec->n3[k].owner, dname_len(z->sec->n3[k].owner), z->sec->n3[k].set, keys);
+    /* each host's A and NSEC3, and the zone's own RRsets */
+    ck_assert_uint_ge(z->sec->signatures, 12000);
+    zone_release(z);
+    ldns_rr_list_deep_free(keys);
+}
+END_TEST
+
 START_TEST(canonical_order)
 {
     /* RFC 4034 §6.1's example, lower-cased, in order. */
@@ -199,9 +216,10 @@ static Suite *suite(void)
     Suite *s = suite_create("sign");
     TCase *tc = tcase_create("sign");
     tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 60);
+    tcase_set_timeout(tc, 300);
     tcase_add_test(tc, nsec_zone_verifies);
     tcase_add_test(tc, nsec3_zone_verifies);
+    tcase_add_test(tc, big_zone_signed_by_threads_verifies);
     tcase_add_test(tc, canonical_order);
     suite_add_tcase(s, tc);
     return s;

@@ -74,12 +74,12 @@ static bool add_one(struct signer *s, const struct hashed *at, const struct hash
     memcpy(rd + 6, next->hash, SIGN_NSEC3_HASH);
     size_t len = 6 + SIGN_NSEC3_HASH + signer_bitmap(types, nt, rd + 6 + SIGN_NSEC3_HASH);
     const uint8_t *rdp = rd;
-    size_t olen = 0;
+    size_t olen;
     memcpy(out->hash, at->hash, SIGN_NSEC3_HASH);
     out->owner = owner_of(s, at->hash, &olen);
     struct rrset *set = (struct rrset *)signer_rrset(s, T_NSEC3, s->z->neg_ttl, &rdp, &len, 1);
     out->set = set;
-    return out->owner && set && (set->sigs = signer_sign(s, out->owner, olen, set));
+    return out->owner && set;
 }
 
 bool sign_nsec3_chain(struct signer *s)

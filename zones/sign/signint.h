@@ -50,7 +50,9 @@ struct signer {
     struct node *nodes; /* z->nodes, ours to change until the zone is published */
     struct zone_sec *sec;
     ldns_key_list *keyset, *zoneset;
-    uint8_t *buf; /* SIGN_BUF bytes of scratch */
+    uint8_t *buf;        /* SIGN_BUF bytes of scratch */
+    struct arena *arena; /* where signatures go: the zone's, or a signing thread's */
+    uint64_t signatures; /* made by this signer */
     struct diag *d;
 };
 
@@ -68,5 +70,5 @@ size_t signer_bitmap(uint16_t *types, unsigned n, uint8_t *out);
 const struct rrset *signer_sign(struct signer *s, const uint8_t *owner, size_t ownerlen,
                                 const struct rrset *set);
 /* RFC 5155 §7.1: the NSEC3 chain over every name not below a cut, empty non-terminals
- * included, signed, into s->sec->n3 by hash. */
+ * included, into s->sec->n3 by hash; sign_zone signs it with the rest. */
 bool sign_nsec3_chain(struct signer *s);

@@ -7,8 +7,10 @@
 #include "zones/packet.h"
 #include "zones/sign/signint.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define T_A          1
 #define T_NS         2
@@ -245,8 +247,8 @@ const struct rrset *signer_sign(struct signer *s, const uint8_t *owner, size_t o
     ldns_rr_list_deep_free(sigs);
     if (!len || !count)
         return NULL;
-    struct rrset *out = arena_alloc(&s->z->arena, sizeof(*out));
-    uint8_t *w = arena_bytes(&s->z->arena, s->buf, len);
+    struct rrset *out = arena_alloc(s->arena, sizeof(*out));
+    uint8_t *w = arena_bytes(s->arena, s->buf, len);
     if (!out || !w)
         return NULL;
     *out = (struct rrset){.type = T_RRSIG,
@@ -254,7 +256,7 @@ const struct rrset *signer_sign(struct signer *s, const uint8_t *owner, size_t o
                           .ttl = set->ttl,
                           .len = (uint32_t)len,
                           .wire = w};
-    s->sec->signatures += count;
+    s->signatures += count;
     return out;
 }
 
@@ -272,6 +274,84 @@ static bool sign_node(struct signer *s, struct node *n)
             return false;
     }
     return true;
+}
+
+/* ---- every RRset signed, the work split over threads ----------------------------------- */
+
+#define SIGN_THREADS_MAX 8
+
+/* One thread's share: items from..to, nodes first, then NSEC3 records; its signatures go
+ * to an arena of its own, which the zone adopts afterwards. */
+struct part {
+    struct signer s;
+    struct arena arena;
+    size_t from, to;
+    bool ok, started;
+    pthread_t thread;
+};
+
+static bool sign_item(struct signer *s, size_t i)
+{
+    if (i < s->z->nnodes)
+        return sign_node(s, &s->nodes[i]);
+    const struct sign_nsec3 *e = &s->sec->n3[i - s->z->nnodes];
+    struct rrset *set = (struct rrset *)e->set;
+    return (set->sigs = signer_sign(s, e->owner, dname_len(e->owner), set)) != NULL;
+}
+
+static void *part_run(void *arg)
+{
+    struct part *p = arg;
+    p->ok = p->s.buf && p->s.keyset && p->s.zoneset;
+    for (size_t i = p->from; p->ok && i < p->to; i++)
+        p->ok = sign_item(&p->s, i);
+    return NULL;
+}
+
+static void part_init(struct part *p, const struct signer *s, size_t from, size_t to)
+{
+    p->s = *s;
+    arena_init(&p->arena);
+    p->s.arena = &p->arena;
+    p->s.signatures = 0;
+    p->s.buf = malloc(SIGN_BUF);
+    p->s.keyset = sign_key_list(s->sec->keys, true);
+    p->s.zoneset = sign_key_list(s->sec->keys, false);
+    p->from = from;
+    p->to = to;
+    p->started = false;
+}
+
+/* Signing is all in the crypto library and independent per RRset: it scales with cores.
+ * ldns only reads the keys, and OpenSSL signs with one key from several threads. */
+static bool sign_all(struct signer *s)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t total = s->z->nnodes + s->sec->nn3;
+    unsigned n = cpus < 2 || total < 4096  ? 1
+                 : cpus > SIGN_THREADS_MAX ? SIGN_THREADS_MAX
+                                           : (unsigned)cpus;
+    struct part parts[SIGN_THREADS_MAX];
+    for (unsigned t = 0; t < n; t++) {
+        part_init(&parts[t], s, total * t / n, total * (t + 1) / n);
+        if (t)
+            parts[t].started = pthread_create(&parts[t].thread, NULL, part_run, &parts[t]) == 0;
+    }
+    bool ok = true;
+    for (unsigned t = 0; t < n; t++) {
+        struct part *p = &parts[t];
+        if (p->started)
+            pthread_join(p->thread, NULL);
+        else
+            part_run(p); /* the first share, or one whose thread did not start */
+        ok &= p->ok;
+        arena_adopt(&s->z->arena, &p->arena);
+        s->sec->signatures += p->s.signatures;
+        free(p->s.buf);
+        sign_key_list_free(p->s.keyset);
+        sign_key_list_free(p->s.zoneset);
+    }
+    return ok;
 }
 
 static void set_validity(struct sign_keys *k, uint32_t inception, uint32_t expiration)
@@ -298,7 +378,12 @@ bool sign_zone(struct zone *z, struct sign_keys *keys, const struct sign_policy 
                struct diag *d)
 {
     struct zone_sec *sec = calloc(1, sizeof(*sec));
-    struct signer s = {z, (struct node *)z->nodes, sec, NULL, NULL, malloc(SIGN_BUF), d};
+    struct signer s = {.z = z,
+                       .nodes = (struct node *)z->nodes,
+                       .sec = sec,
+                       .buf = malloc(SIGN_BUF),
+                       .arena = &z->arena,
+                       .d = d};
     if (!sec || !s.buf) {
         free(sec);
         free(s.buf);
@@ -318,8 +403,7 @@ bool sign_zone(struct zone *z, struct sign_keys *keys, const struct sign_policy 
     s.keyset = sign_key_list(keys, true);
     s.zoneset = sign_key_list(keys, false);
     bool ok = s.keyset && s.zoneset && chain_build(&s);
-    for (size_t i = 0; ok && i < z->nnodes; i++)
-        ok = sign_node(&s, &s.nodes[i]);
+    ok = ok && sign_all(&s);
     if (ok)
         z->soa = node_rrset(z->apex, 6); /* the apex's RRsets moved: the SOA with them */
     sign_key_list_free(s.keyset);
