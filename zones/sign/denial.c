@@ -99,7 +99,7 @@ void sign_nsec3_hash(const uint8_t *name, size_t len, uint8_t hash[SIGN_NSEC3_HA
 }
 
 /* The entry whose hash equals h, or NULL. */
-static const struct sign_nsec3 *n3_match(const struct zone_sec *s, const uint8_t *h)
+const struct sign_nsec3 *sign_n3_match(const struct zone_sec *s, const uint8_t *h)
 {
     uint32_t lo = 0, hi = s->nn3;
     while (lo < hi) {
@@ -116,7 +116,7 @@ static const struct sign_nsec3 *n3_match(const struct zone_sec *s, const uint8_t
 }
 
 /* The entry that covers h: the last one before it, or the last of all (the chain wraps). */
-static const struct sign_nsec3 *n3_cover(const struct zone_sec *s, const uint8_t *h)
+const struct sign_nsec3 *sign_n3_cover(const struct zone_sec *s, const uint8_t *h)
 {
     uint32_t lo = 0, hi = s->nn3;
     while (lo < hi) {
@@ -139,14 +139,14 @@ static void n3_at(struct proofs *p, const struct zone_sec *s, const uint8_t *nam
 {
     uint8_t h[SIGN_NSEC3_HASH];
     sign_nsec3_hash(name, len, h);
-    n3_add(p, n3_match(s, h));
+    n3_add(p, sign_n3_match(s, h));
 }
 
 static void n3_covering(struct proofs *p, const struct zone_sec *s, const uint8_t *name, size_t len)
 {
     uint8_t h[SIGN_NSEC3_HASH];
     sign_nsec3_hash(name, len, h);
-    n3_add(p, n3_cover(s, h));
+    n3_add(p, sign_n3_cover(s, h));
 }
 
 /* RFC 5155 §7.2.1: the name one label longer than the closest encloser, toward q->name. */
@@ -160,34 +160,45 @@ static const uint8_t *next_closer(const struct sign_denial *q, size_t *len)
     return p;
 }
 
+/* The NSEC3 matching node n, found at signing time. */
+static void n3_node(struct proofs *p, const struct zone *z, const struct node *n)
+{
+    uint32_t i = z->sec->n3_match[n - z->nodes];
+    if (i != UINT32_MAX)
+        n3_add(p, &z->sec->n3[i]);
+}
+
 /* §7.2.1: the closest encloser exists, the next closer name does not. */
-static void n3_encloser(struct proofs *p, const struct zone_sec *s, const struct sign_denial *q)
+static void n3_encloser(struct proofs *p, const struct zone *z, const struct sign_denial *q)
 {
     size_t len;
     const uint8_t *nc = next_closer(q, &len);
-    n3_at(p, s, q->ce->name, q->ce->namelen);
-    n3_covering(p, s, nc, len);
+    n3_node(p, z, q->ce);
+    n3_covering(p, z->sec, nc, len);
 }
 
 static void nsec3_denial(struct proofs *p, const struct zone *z, const struct sign_denial *q)
 {
     const struct zone_sec *s = z->sec;
-    uint8_t star[DNAME_MAX + 3];
     const uint8_t *nc;
     size_t len;
+    uint32_t w;
     switch (q->kind) {
     case SIGN_DENY_NXDOMAIN: /* §7.2.2 */
-        n3_encloser(p, s, q);
-        if (q->ce->namelen + 2u <= DNAME_MAX + 1u)
-            n3_covering(p, s, star, star_of(q->ce, star));
+        n3_encloser(p, z, q);
+        if ((w = s->n3_wild[q->ce - z->nodes]) != UINT32_MAX)
+            n3_add(p, &s->n3[w]);
         break;
     case SIGN_DENY_NODATA: /* §7.2.3; empty non-terminals have their NSEC3 too */
     case SIGN_DENY_NO_DS:  /* §7.2.7 */
-        n3_at(p, s, q->node ? q->node->name : q->name, q->node ? q->node->namelen : q->len);
+        if (q->node)
+            n3_node(p, z, q->node);
+        else
+            n3_at(p, s, q->name, q->len);
         break;
     case SIGN_DENY_WILD_NODATA: /* §7.2.5 */
-        n3_encloser(p, s, q);
-        n3_at(p, s, q->node->name, q->node->namelen);
+        n3_encloser(p, z, q);
+        n3_node(p, z, q->node);
         break;
     case SIGN_DENY_WILD_ANSWER: /* §7.2.6 */
         nc = next_closer(q, &len);
@@ -236,7 +247,7 @@ bool sign_proof_without(const struct zone *z, const struct node *n, const struct
     if (z->sec->nsec3) {
         uint8_t h[SIGN_NSEC3_HASH];
         sign_nsec3_hash(n->name, n->namelen, h);
-        const struct sign_nsec3 *e = n3_match(z->sec, h);
+        const struct sign_nsec3 *e = sign_n3_match(z->sec, h);
         if (!e || e->set != p->set)
             return false;
     } else if (p->owner != n->name) {

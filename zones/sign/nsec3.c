@@ -82,6 +82,34 @@ static bool add_one(struct signer *s, const struct hashed *at, const struct hash
     return out->owner && set;
 }
 
+/* Each node's matching NSEC3 and the one covering its wildcard name, so that answers need
+ * hash only the next closer name (RFC 5155 §7.2.1). */
+static bool index_nodes(struct signer *s)
+{
+    struct zone_sec *sec = s->sec;
+    size_t n = s->z->nnodes;
+    sec->n3_match = malloc(n * sizeof(*sec->n3_match));
+    sec->n3_wild = malloc(n * sizeof(*sec->n3_wild));
+    if (!sec->n3_match || !sec->n3_wild)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        const struct node *nd = &s->nodes[i];
+        sec->n3_match[i] = sec->n3_wild[i] = UINT32_MAX;
+        if (nd->flags & NODE_OCCLUDED)
+            continue;
+        uint8_t h[SIGN_NSEC3_HASH], star[DNAME_MAX + 3] = {1, '*'};
+        sign_nsec3_hash(nd->name, nd->namelen, h);
+        const struct sign_nsec3 *e = sign_n3_match(sec, h);
+        sec->n3_match[i] = e ? (uint32_t)(e - sec->n3) : UINT32_MAX;
+        if (nd->namelen + 2u > DNAME_MAX + 1u)
+            continue;
+        memcpy(star + 2, nd->name, nd->namelen);
+        sign_nsec3_hash(star, nd->namelen + 2u, h);
+        sec->n3_wild[i] = (uint32_t)(sign_n3_cover(sec, h) - sec->n3);
+    }
+    return true;
+}
+
 bool sign_nsec3_chain(struct signer *s)
 {
     uint32_t n;
@@ -98,5 +126,5 @@ bool sign_nsec3_chain(struct signer *s)
         ok = add_one(s, &h[i], &h[(i + 1) % n], &sec->n3[i]);
     sec->nn3 = ok ? n : 0;
     free(h);
-    return ok;
+    return ok && index_nodes(s);
 }

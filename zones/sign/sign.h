@@ -66,6 +66,9 @@ struct zone_sec {
     uint32_t norder;
     struct sign_nsec3 *n3; /* NSEC3: the chain by hash */
     uint32_t nn3;
+    /* NSEC3, by node index: the entry matching the node, and the one covering "*." under
+     * it (UINT32_MAX below a cut), so that answers hash only the next closer name. */
+    uint32_t *n3_match, *n3_wild;
     time_t signed_at, expires, refresh_at; /* expires: the earliest RRSIG expiration */
     uint64_t signatures;                   /* made at load */
     unsigned nkeys;

@@ -38,6 +38,10 @@ void sign_key_list_free(ldns_key_list *l);
 size_t sign_rr_wire(const ldns_rr *rr, uint8_t *out, size_t size);
 size_t sign_list_wire(const ldns_rr_list *l, uint8_t *out, size_t size);
 
+/* The NSEC3 entry whose hash is h, or NULL; the one covering h (the chain wraps). */
+const struct sign_nsec3 *sign_n3_match(const struct zone_sec *s, const uint8_t *h);
+const struct sign_nsec3 *sign_n3_cover(const struct zone_sec *s, const uint8_t *h);
+
 /* The NSEC3 hash of a lower-case wire name with this server's parameters. */
 void sign_nsec3_hash(const uint8_t *name, size_t len, uint8_t hash[SIGN_NSEC3_HASH]);
 

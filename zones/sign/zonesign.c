@@ -423,5 +423,7 @@ void zone_sec_free(struct zone_sec *s)
     sign_keys_free(s->keys);
     free(s->order);
     free(s->n3);
+    free(s->n3_match);
+    free(s->n3_wild);
     free(s);
 }
