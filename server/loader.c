@@ -43,20 +43,24 @@ static struct zone *old_zone(const struct view *old, const uint8_t *name)
 }
 
 /* Signs z as the config says: answers go on from the view before until this returns. */
-static bool sign(struct zone *z, const struct conf_zone *cz, const uint8_t *origin, struct diag *d)
+static bool sign(struct zone *z, const struct conf_zone *cz, const uint8_t *origin,
+                 const struct view *prev, struct diag *d)
 {
     struct sign_keys *keys = sign_keys_load(&cz->sign, origin, d);
-    if (!keys || !sign_zone(z, keys, &cz->sign, time(NULL), d))
+    if (!keys || !sign_zone(z, keys, &cz->sign, time(NULL), old_zone(prev, origin), d))
         return false;
     const struct zone_sec *s = z->sec;
-    diag_note(d, "zone %s: signed with %u key(s), %llu signatures, %u %s records", cz->name,
-              s->nkeys, (unsigned long long)s->signatures, s->nsec3 ? s->nn3 : s->norder,
-              s->nsec3 ? "NSEC3" : "NSEC");
+    diag_note(d, "zone %s: signed with %u key(s), %llu signatures made, %llu kept, %u %s records",
+              cz->name, s->nkeys, (unsigned long long)s->signatures, (unsigned long long)s->reused,
+              s->nsec3 ? s->nn3 : s->norder, s->nsec3 ? "NSEC3" : "NSEC");
     return true;
 }
 
+/* prev: the view being replaced, whose signatures may be reused; old: the one whose zone
+ * keeps serving when this one fails (NULL: the caller sees to that). */
 static struct zone *load_one(const struct conf_zone *cz, const struct services *sv,
-                             const struct view *old, struct diag *d, bool *failed)
+                             const struct view *prev, const struct view *old, struct diag *d,
+                             bool *failed)
 {
     const struct config *c = sv->conf;
     uint8_t origin[DNAME_MAX + 1];
@@ -72,7 +76,7 @@ static struct zone *load_one(const struct conf_zone *cz, const struct services *
                                .resolve_ctx = (void *)sv,
                                .max_records = c->server.zone_max_records};
     struct zone *z = zone_load(cz->path, origin, &o, d);
-    if (z && cz->dnssec && !sign(z, cz, origin, d)) {
+    if (z && cz->dnssec && !sign(z, cz, origin, prev, d)) {
         zone_release(z);
         z = NULL;
     }
@@ -210,7 +214,7 @@ struct view *loader_load(const char *path, const struct view *old, bool strict, 
     size_t n = 0;
     bool failed = !zones;
     for (size_t i = 0; zones && i < c->nzones; i++) {
-        struct zone *z = load_one(&c->zones[i], &sv, old, d, &failed);
+        struct zone *z = load_one(&c->zones[i], &sv, old, old, d, &failed);
         if (z)
             zones[n++] = z; /* a reference of ours until the zonedb takes its own */
     }
@@ -249,7 +253,7 @@ struct view *loader_reload_zone(struct view *old, const char *name, struct diag 
     }
     struct services sv = {old->conf, old->dyn};
     bool failed = false;
-    struct zone *fresh = load_one(cz, &sv, NULL, d, &failed);
+    struct zone *fresh = load_one(cz, &sv, old, NULL, d, &failed);
     struct zone **zones = calloc(old->db->nzones + 1, sizeof(*zones));
     if (!fresh || !zones) {
         zone_release(fresh);

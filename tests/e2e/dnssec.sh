@@ -362,6 +362,24 @@ for i in 1 2 3; do dig_raw +dnssec dyn.example.com A >/dev/null; done
 metrics=$(curl -s "http://127.0.0.1:$MPORT/metrics")
 check "metrics: the signature cache was hit" test "$(metric meridian_dnssec_signature_cache_hits_total)" -gt 0
 
+# A reload after an edit re-signs only what changed: an untouched RRset keeps its RRSIG
+# (ECDSA signatures differ each time they are made), the new name is signed.
+www_sig()
+{
+    dig_raw +short +dnssec www.example.com A | grep '^A 13'
+}
+sig_before=$(www_sig)
+echo 'added 300 IN A 192.0.2.99' >>"$D/example.com.zone"
+line=$(reload_server)
+check_match "edit and reload: reload done" "reload done$" "$line"
+check_match "edit and reload: signatures were kept" \
+    "zone example.com.: signed with 2 key\(s\), [0-9]+ signatures made, [1-9][0-9]* kept" \
+    "$(cat "$SERVER_LOG")"
+check_eq "edit and reload: an untouched RRset keeps its RRSIG" "$sig_before" "$(www_sig)"
+validates "edit and reload: the new name validates" added.example.com A NOERROR "${A}192.0.2.99"
+validates "edit and reload: the changed chain proves NXDOMAIN" after-edit.example.com A NXDOMAIN
+validates "edit and reload: a kept signature validates" www.example.com TXT NOERROR
+
 # A ZSK rollover by pre-publication (RFC 6781 §4.1.1.1), each step a config change and a
 # reload, while Unbound keeps validating: publish the new key, sign with it while the old
 # one is retired, then drop the old one.  Each step asks for a fresh name (Unbound caches).

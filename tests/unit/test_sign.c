@@ -88,7 +88,7 @@ static struct zone *signed_zone(bool nsec3, unsigned hosts, ldns_rr_list *keys)
     ck_assert_msg(z != NULL, "%s", d.text ? d.text : "");
     struct sign_keys *k = sign_keys_load(&p, origin, &d);
     ck_assert_msg(k != NULL, "%s", d.text ? d.text : "");
-    ck_assert_msg(sign_zone(z, k, &p, time(NULL), &d), "%s", d.text ? d.text : "");
+    ck_assert_msg(sign_zone(z, k, &p, time(NULL), NULL, &d), "%s", d.text ? d.text : "");
     diag_free(&d);
     return z;
 }

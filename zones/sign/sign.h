@@ -71,6 +71,7 @@ struct zone_sec {
     uint32_t *n3_match, *n3_wild;
     time_t signed_at, expires, refresh_at; /* expires: the earliest RRSIG expiration */
     uint64_t signatures;                   /* made at load */
+    uint64_t reused;                       /* taken over unchanged from the version before */
     unsigned nkeys;
     struct sign_keyinfo info[SIGN_MAX_KEYS];
 };
@@ -86,10 +87,12 @@ void sign_keys_free(struct sign_keys *k);
  * as the parent publishes them; returns how many. */
 unsigned sign_keys_print_ds(const struct sign_keys *k, FILE *out);
 
-/* Signs z in place before it is published, taking over keys (freed with the zone).  False
+/* Signs z in place before it is published, taking over keys (freed with the zone).  old,
+ * the version being replaced or NULL, lends the RRSIGs of RRsets that did not change when
+ * it was signed with the same keys, policy and denial and is not due for refresh.  False
  * with the reason in d (the zone must not be served). */
 bool sign_zone(struct zone *z, struct sign_keys *keys, const struct sign_policy *p, time_t now,
-               struct diag *d) F_WUNUSED;
+               const struct zone *old, struct diag *d) F_WUNUSED;
 
 /* Frees what sign_zone attached (zone_release calls it). */
 void zone_sec_free(struct zone_sec *s);

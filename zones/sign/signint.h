@@ -54,9 +54,11 @@ struct signer {
     struct node *nodes; /* z->nodes, ours to change until the zone is published */
     struct zone_sec *sec;
     ldns_key_list *keyset, *zoneset;
-    uint8_t *buf;        /* SIGN_BUF bytes of scratch */
-    struct arena *arena; /* where signatures go: the zone's, or a signing thread's */
-    uint64_t signatures; /* made by this signer */
+    uint8_t *buf;           /* SIGN_BUF bytes of scratch */
+    struct arena *arena;    /* where signatures go: the zone's, or a signing thread's */
+    uint64_t signatures;    /* made by this signer */
+    uint64_t reused;        /* RRSIGs taken over from the previous version */
+    const struct zone *old; /* the previous version, when its signatures may be reused */
     struct diag *d;
 };
 

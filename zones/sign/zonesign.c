@@ -260,6 +260,48 @@ const struct rrset *signer_sign(struct signer *s, const uint8_t *owner, size_t o
     return out;
 }
 
+/* ---- signatures kept from the version before ------------------------------------------- */
+
+/* The RRSIGs the previous version has over exactly this RRset (owner, type, TTL, rdata),
+ * or NULL. */
+static const struct rrset *reusable(const struct signer *s, const struct node *n,
+                                    const struct rrset *set)
+{
+    const struct node *on = s->old ? zone_find_node(s->old, n->name, n->namelen) : NULL;
+    const struct rrset *os = on ? node_rrset(on, set->type) : NULL;
+    if (!os || !os->sigs || os->len != set->len || os->ttl != set->ttl ||
+        memcmp(os->wire, set->wire, set->len) != 0)
+        return NULL;
+    return os->sigs;
+}
+
+static const struct rrset *copy_sigs(struct signer *s, const struct rrset *sigs)
+{
+    struct rrset *out = arena_memdup(s->arena, sigs, sizeof(*sigs));
+    uint8_t *w = out ? arena_bytes(s->arena, sigs->wire, sigs->len) : NULL;
+    if (!w)
+        return NULL;
+    out->wire = w;
+    s->reused += sigs->count;
+    return out;
+}
+
+/* Whether old was signed as z is about to be: same keys in the same roles and states, the
+ * same denial, and not due for refresh. */
+static bool can_reuse(const struct zone_sec *sec, const struct zone *old, time_t now)
+{
+    const struct zone_sec *o = old ? old->sec : NULL;
+    if (!o || o->nsec3 != sec->nsec3 || o->nkeys != sec->nkeys || now >= o->refresh_at)
+        return false;
+    for (unsigned i = 0; i < o->nkeys; i++) {
+        const struct sign_keyinfo *a = &o->info[i], *b = &sec->info[i];
+        if (a->tag != b->tag || a->algorithm != b->algorithm || a->ksk != b->ksk ||
+            a->zsk != b->zsk || a->state != b->state)
+            return false;
+    }
+    return true;
+}
+
 /* RFC 4035 §2.2: every authoritative RRset; at a delegation only DS and NSEC. */
 static bool sign_node(struct signer *s, struct node *n)
 {
@@ -270,7 +312,9 @@ static bool sign_node(struct signer *s, struct node *n)
     for (unsigned i = 0; i < n->nrrsets; i++) {
         if (cut && sets[i].type != T_DS && sets[i].type != T_NSEC)
             continue;
-        if (!(sets[i].sigs = signer_sign(s, n->name, n->namelen, &sets[i])))
+        const struct rrset *was = reusable(s, n, &sets[i]);
+        sets[i].sigs = was ? copy_sigs(s, was) : signer_sign(s, n->name, n->namelen, &sets[i]);
+        if (!sets[i].sigs)
             return false;
     }
     return true;
@@ -296,7 +340,13 @@ static bool sign_item(struct signer *s, size_t i)
         return sign_node(s, &s->nodes[i]);
     const struct sign_nsec3 *e = &s->sec->n3[i - s->z->nnodes];
     struct rrset *set = (struct rrset *)e->set;
-    return (set->sigs = signer_sign(s, e->owner, dname_len(e->owner), set)) != NULL;
+    const struct sign_nsec3 *was = s->old ? sign_n3_match(s->old->sec, e->hash) : NULL;
+    if (was && was->set->len == set->len && was->set->ttl == set->ttl &&
+        !memcmp(was->set->wire, set->wire, set->len))
+        set->sigs = copy_sigs(s, was->set->sigs);
+    else
+        set->sigs = signer_sign(s, e->owner, dname_len(e->owner), set);
+    return set->sigs != NULL;
 }
 
 static void *part_run(void *arg)
@@ -347,6 +397,7 @@ static bool sign_all(struct signer *s)
         ok &= p->ok;
         arena_adopt(&s->z->arena, &p->arena);
         s->sec->signatures += p->s.signatures;
+        s->sec->reused += p->s.reused;
         free(p->s.buf);
         sign_key_list_free(p->s.keyset);
         sign_key_list_free(p->s.zoneset);
@@ -375,7 +426,7 @@ static void describe_keys(struct zone_sec *sec)
 }
 
 bool sign_zone(struct zone *z, struct sign_keys *keys, const struct sign_policy *p, time_t now,
-               struct diag *d)
+               const struct zone *old, struct diag *d)
 {
     struct zone_sec *sec = calloc(1, sizeof(*sec));
     struct signer s = {.z = z,
@@ -402,8 +453,13 @@ bool sign_zone(struct zone *z, struct sign_keys *keys, const struct sign_policy 
     set_validity(keys, (uint32_t)(now - 3600), (uint32_t)sec->expires);
     s.keyset = sign_key_list(keys, true);
     s.zoneset = sign_key_list(keys, false);
+    s.old = can_reuse(sec, old, now) ? old : NULL;
     bool ok = s.keyset && s.zoneset && chain_build(&s);
     ok = ok && sign_all(&s);
+    if (ok && sec->reused && old->sec->expires < sec->expires) {
+        sec->expires = old->sec->expires; /* the reused signatures expire first */
+        sec->refresh_at = sec->expires - (time_t)p->refresh;
+    }
     if (ok)
         z->soa = node_rrset(z->apex, 6); /* the apex's RRsets moved: the SOA with them */
     sign_key_list_free(s.keyset);
