@@ -557,7 +557,7 @@ static void answer(struct ans *a)
         diag_note(a->client->trace, "zone: %s (serial %u)", zn, a->zone->serial);
     }
     a->r.aa = true;
-    a->dnssec = a->q.edns_do && a->zone->sec;
+    a->dnssec = a->q.edns && a->q.edns_do && a->zone->sec; /* DO lives in OPT only */
     resp_set_apex(&a->r, a->zone->name, a->zone->namelen,
                   (uint16_t)(DNS_HEADER + a->q.qname_len - a->zone->namelen));
     struct cur c = {a->q.qname, a->q.qname_len, a->q.labels, a->q.label_off, DNS_HEADER, true};
