@@ -27,3 +27,6 @@ void *arena_memdup(struct arena *a, const void *p, size_t n) F_WUNUSED;
  * and wire data: a million short names would waste megabytes rounding each up to 8. */
 void *arena_bytes(struct arena *a, const void *p, size_t n) F_WUNUSED;
 char *arena_strdup(struct arena *a, const char *s) F_WUNUSED;
+/* Moves every chunk of src into dst (src is left empty): what threads built in arenas of
+ * their own joins the one that lives on. */
+void arena_adopt(struct arena *dst, struct arena *src);

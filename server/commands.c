@@ -12,6 +12,7 @@
 #include "server/guard.h"
 #include "server/rcode.h"
 #include "server/shift.h"
+#include "server/signstatus.h"
 #include "server/statefile.h"
 #include "server/stats.h"
 #include "server/view.h"
@@ -329,7 +330,8 @@ static bool cmd_status(const struct command *cmd, struct strbuf *out)
     sb_puts(out, cmd->json ? "], \"services\": [" : "services:\n");
     for (unsigned i = 0; i < v->conf->nservices; i++)
         status_service(v, i, out, cmd->json);
-    sb_puts(out, cmd->json ? "]" : "");
+    sb_puts(out, cmd->json ? "], \"zones\": [" : "zones:\n");
+    signstatus_zones(v, out, cmd->json);
     fleet_status(out, cmd->json);
     if (cmd->json)
         sb_puts(out, "}\n");
@@ -658,6 +660,17 @@ static bool cmd_explain(const struct command *cmd, struct strbuf *out)
     return ok;
 }
 
+static bool cmd_ds(const struct command *cmd, struct strbuf *out)
+{
+    struct strbuf text;
+    sb_init(&text);
+    bool ok = signstatus_ds(view_current(), cmd->args[0], &text);
+    const char *t = text.failed ? "out of memory" : sb_str(&text);
+    ok = ok && !text.failed ? done(cmd, out, t) : fail(cmd, out, "%s", t);
+    sb_free(&text);
+    return ok;
+}
+
 static bool cmd_help(const struct command *cmd, struct strbuf *out)
 {
     sb_puts(out, "commands:\n");
@@ -686,6 +699,8 @@ bool command_run(const struct command *cmd, struct strbuf *out)
         return cmd_stats(cmd, out);
     case CMD_EXPLAIN:
         return cmd_explain(cmd, out);
+    case CMD_DS:
+        return cmd_ds(cmd, out);
     case CMD_VERSION:
         return done(cmd, out, "meridiand " PACKAGE_VERSION);
     case CMD_HELP:

@@ -25,7 +25,10 @@ static void load_zone(struct yw *w, yaml_node_t *k, yaml_node_t *v, void *item)
         snprintf(name, sizeof(name), "%s", t);
     }
     z->name = arena_strdup(w->arena, name);
-    z->path = yw_path(w, v, &f);
+    if (yw_is_map(v))
+        load_zone_map(w, v, z);
+    else
+        z->path = yw_path(w, v, &f);
 }
 
 /* "Example.com" and "example.com." are different keys to YAML but the same zone. */

@@ -12,6 +12,7 @@
 #include "lib/compiler.h"
 #include "lib/diag.h"
 #include "zones/cookie.h"
+#include "zones/sign/sign.h"
 
 /* Where something was written in the config, for messages that point back at it. */
 struct conf_mark {
@@ -35,6 +36,8 @@ struct conf_zone {
     char *name; /* lower-case, with the trailing dot: "example.com." */
     char *path; /* absolute, or relative to the current directory */
     struct conf_mark mark;
+    bool dnssec;             /* signed in memory with the policy below */
+    struct sign_policy sign; /* its keys' paths are absolute or relative as path is */
 };
 
 struct conf_server {

@@ -57,6 +57,7 @@ bool domain_normalise(const char *in, char *out, bool allow_root);
 /* ---- the sections, each filling its part of cfg(w); conf.c calls them in order ---- */
 
 void load_server(struct yw *w, yaml_node_t *n);                              /* conf_server.c */
+void load_zone_map(struct yw *w, yaml_node_t *v, struct conf_zone *z);       /* conf_dnssec.c */
 void load_rrl(struct yw *w, yaml_node_t *n);                                 /* conf_server.c */
 void load_geoip(struct yw *w, yaml_node_t *n);                               /* conf_geoip.c */
 void load_check(struct yw *w, yaml_node_t *k, yaml_node_t *v, void *item);   /* conf_checks.c */

@@ -34,5 +34,6 @@
     X(RELOAD, "reload", 0, 1, "reload [ZONE]")                                                     \
     X(STATS, "stats", 0, 0, "stats")                                                               \
     X(EXPLAIN, "explain", 2, 2, "explain NAME CLIENT-IP")                                          \
+    X(DS, "ds", 1, 1, "ds ZONE")                                                                   \
     X(VERSION, "version", 0, 0, "version")                                                         \
     X(HELP, "help", 0, 1, "help [COMMAND]")

@@ -20,10 +20,13 @@
 #include "server/stats.h"
 #include "server/tcp.h"
 #include "server/udp.h"
+#include "zones/dname.h"
+#include "zones/sign/sign.h"
 
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -36,6 +39,8 @@ static struct {
     const char *conf_path;
     struct event_base *base;
     struct event *reclaim_timer;
+    struct event *resign_timer;
+    time_t resign_retry; /* after a failed re-signing, not before this */
     struct reload_stats reloads;
 } d0;
 
@@ -126,6 +131,36 @@ int daemon_reload_zone(const char *zone, struct diag *d)
     view_publish(v);
     schedule_reclaim();
     return 0;
+}
+
+/* Re-signs every zone whose earliest signature is within its refresh margin: the zone is
+ * read and signed anew as on a reload, and until that is done answers come from the
+ * current view, whose signatures are still valid. */
+static void on_resign(evutil_socket_t fd, short what, void *arg)
+{
+    time_t now = time(NULL);
+    if (now < d0.resign_retry)
+        return;
+    const struct zonedb *db = view_current()->db;
+    for (size_t i = 0; i < db->nzones; i++) {
+        const struct zone *z = db->zones[i];
+        if (!z->sec || now < z->sec->refresh_at)
+            continue;
+        char name[DNAME_TEXTMAX];
+        dname_to_text(z->name, name, sizeof(name));
+        struct diag d;
+        diag_init(&d);
+        int rc = daemon_reload_zone(name, &d);
+        log_lines(d.text);
+        diag_free(&d);
+        if (rc < 0) {
+            log_err("zone %s: re-signing failed; retrying in a minute", name);
+            d0.resign_retry = now + 60;
+            return;
+        }
+        log_info("zone %s: signatures refreshed", name);
+        db = view_current()->db; /* the reload published a new view */
+    }
 }
 
 static void on_sighup(evutil_socket_t sig, short what, void *arg)
@@ -246,6 +281,8 @@ int daemon_run(const char *conf_path, struct view *v)
         return 1;
     view_publish(v);
     d0.reclaim_timer = evtimer_new(d0.base, on_reclaim, NULL);
+    d0.resign_timer = event_new(d0.base, -1, EV_PERSIST, on_resign, NULL);
+    struct timeval second = {1, 0};
     struct event *hup = evsignal_new(d0.base, SIGHUP, on_sighup, NULL);
     struct event *term = evsignal_new(d0.base, SIGTERM, on_stop, NULL);
     struct event *intr = evsignal_new(d0.base, SIGINT, on_stop, NULL);
@@ -253,7 +290,8 @@ int daemon_run(const char *conf_path, struct view *v)
     int status = 1;
     if (hup && term && intr && usr1 && evsignal_add(hup, NULL) == 0 &&
         evsignal_add(term, NULL) == 0 && evsignal_add(intr, NULL) == 0 &&
-        evsignal_add(usr1, NULL) == 0 && start_listeners(v->conf) == 0 &&
+        evsignal_add(usr1, NULL) == 0 && d0.resign_timer &&
+        event_add(d0.resign_timer, &second) == 0 && start_listeners(v->conf) == 0 &&
         probe_init(d0.base, on_health) == 0 && shift_init(d0.base) == 0 &&
         fleet_start(d0.base, daemon_state_changed) == 0) {
         probe_sync(v->conf);
@@ -272,7 +310,7 @@ int daemon_run(const char *conf_path, struct view *v)
     dnstap_shutdown();
     probe_shutdown();
     shift_shutdown();
-    struct event *evs[] = {hup, term, intr, usr1, d0.reclaim_timer};
+    struct event *evs[] = {hup, term, intr, usr1, d0.reclaim_timer, d0.resign_timer};
     for (size_t i = 0; i < ARRAY_LEN(evs); i++)
         if (evs[i])
             event_free(evs[i]);

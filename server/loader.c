@@ -5,6 +5,7 @@
 #include "geoip/dyn.h"
 #include "lib/readfile.h"
 #include "zones/dname.h"
+#include "zones/sign/sign.h"
 #include "zones/zonefile.h"
 
 #include <grp.h>
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 /* What zone loading needs to know about services.  Without dyn (a config with errors,
  * checked by `meridiand -t`), what depends on the services' regions is not judged, so
@@ -60,8 +62,25 @@ static struct zone *keep_old(const struct view *old, const uint8_t *origin,
     return keep;
 }
 
+/* Signs z as the config says: answers go on from the view before until this returns. */
+static bool sign(struct zone *z, const struct conf_zone *cz, const uint8_t *origin,
+                 const struct view *prev, struct diag *d)
+{
+    struct sign_keys *keys = sign_keys_load(&cz->sign, origin, d);
+    if (!keys || !sign_zone(z, keys, &cz->sign, time(NULL), old_zone(prev, origin), d))
+        return false;
+    const struct zone_sec *s = z->sec;
+    diag_note(d, "zone %s: signed with %u key(s), %llu signatures made, %llu kept, %u %s records",
+              cz->name, s->nkeys, (unsigned long long)s->signatures, (unsigned long long)s->reused,
+              s->nsec3 ? s->nn3 : s->norder, s->nsec3 ? "NSEC3" : "NSEC");
+    return true;
+}
+
+/* prev: the view being replaced, whose signatures may be reused; old: the one whose zone
+ * keeps serving when this one fails (NULL: the caller sees to that). */
 static struct zone *load_one(const struct conf_zone *cz, const struct services *sv,
-                             const struct view *old, struct diag *d, bool *failed)
+                             const struct view *prev, const struct view *old, struct diag *d,
+                             bool *failed)
 {
     const struct config *c = sv->conf;
     uint8_t origin[DNAME_MAX + 1];
@@ -84,6 +103,10 @@ static struct zone *load_one(const struct conf_zone *cz, const struct services *
                                .resolve_ctx = (void *)sv,
                                .max_records = c->server.zone_max_records};
     struct zone *z = zone_load(cz->path, origin, &o, d);
+    if (z && cz->dnssec && !sign(z, cz, origin, prev, d)) {
+        zone_release(z);
+        z = NULL;
+    }
     if (z) {
         diag_note(d, "zone %s: %zu records, %zu names, serial %u, from %s", cz->name, z->nrecords,
                   z->nnodes, z->serial, cz->path);
@@ -209,7 +232,7 @@ static struct view *load_zones(struct config *c, struct dyn *dyn, const struct v
     size_t n = 0;
     bool failed = !zones || !dyn;
     for (size_t i = 0; zones && i < c->nzones; i++) {
-        struct zone *z = load_one(&c->zones[i], &sv, old, d, &failed);
+        struct zone *z = load_one(&c->zones[i], &sv, old, old, d, &failed);
         if (z)
             zones[n++] = z; /* a reference of ours until the zonedb takes its own */
     }
@@ -279,7 +302,7 @@ struct view *loader_reload_zone(struct view *old, const char *name, struct diag 
     }
     struct services sv = {old->conf, old->dyn};
     bool failed = false;
-    struct zone *fresh = load_one(cz, &sv, NULL, d, &failed);
+    struct zone *fresh = load_one(cz, &sv, old, NULL, d, &failed);
     struct zone **zones = calloc(old->db->nzones + 1, sizeof(*zones));
     if (!fresh || !zones) {
         zone_release(fresh);
@@ -301,4 +324,29 @@ struct view *loader_reload_zone(struct view *old, const char *name, struct diag 
     if (v)
         old->owns_core = false; /* v frees them; old goes first (view.h) */
     return v;
+}
+
+int loader_print_ds(const char *path, const char *zone, FILE *out, struct diag *d)
+{
+    struct config *c = conf_load(path, d);
+    if (!c)
+        return -1;
+    const struct conf_zone *cz = find_conf_zone(c, zone);
+    uint8_t origin[DNAME_MAX + 1];
+    const char *why;
+    int rc = -1;
+    if (!cz)
+        diag_error(d, path, 0, 0, "zone %s is not in the config", zone);
+    else if (!cz->dnssec)
+        diag_error(d, path, cz->mark.line, cz->mark.col,
+                   "zone %s is not signed: it has no dnssec: section", cz->name);
+    else if (dname_from_text(cz->name, strlen(cz->name), NULL, origin, &why) > 0) {
+        dname_lower(origin);
+        struct sign_keys *keys = sign_keys_load(&cz->sign, origin, d);
+        if (keys)
+            rc = sign_keys_print_ds(keys, out) ? 0 : -1;
+        sign_keys_free(keys);
+    }
+    conf_free(c);
+    return rc;
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "lib/compiler.h"
 #include "lib/diag.h"
@@ -25,3 +26,7 @@ struct view *loader_check(const char *path, struct diag *d) F_WUNUSED;
  * with the reason in d, when the zone is unknown or fails to load (old keeps serving).
  * On success the new view takes over old's config (old must be published away). */
 struct view *loader_reload_zone(struct view *old, const char *name, struct diag *d) F_WUNUSED;
+
+/* Prints the DS records of zone's key-signing keys from the config at path (zones are
+ * not read); 0, or -1 with the reason in d. */
+int loader_print_ds(const char *path, const char *zone, FILE *out, struct diag *d) F_WUNUSED;

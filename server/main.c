@@ -21,6 +21,7 @@ static void usage(FILE *out)
     fprintf(out,
             "Usage: meridiand [-c FILE] [-t] [-d] [-h] [-V]\n"
             "       meridiand [-c FILE] --explain NAME CLIENT-IP\n"
+            "       meridiand [-c FILE] --ds ZONE\n"
             "Meridian: an authoritative DNS server that answers dynamic names by the\n"
             "client's location, the regions' health, weights and failover order.\n"
             "\n"
@@ -32,6 +33,8 @@ static void usage(FILE *out)
             "                     database record, the place, each policy step, the\n"
             "                     answer; CLIENT-IP/LEN (e.g. 198.51.100.0/24) is sent as\n"
             "                     EDNS Client Subnet, a bare address as the packet source\n"
+            "      --ds ZONE      print the DS records of the signed ZONE's keys, for the\n"
+            "                     parent zone's registrar\n"
             "  -d, --debug        log debug messages too\n"
             "  -h, --help         show this help and exit\n"
             "  -V, --version      show the version and exit\n"
@@ -73,6 +76,16 @@ static int explain_only(const char *path, const char *name, const char *client)
     return rc;
 }
 
+static int ds_only(const char *path, const char *zone)
+{
+    struct diag d;
+    diag_init(&d);
+    int rc = loader_print_ds(path, zone, stdout, &d);
+    fputs(d.text ? d.text : "", stderr);
+    diag_free(&d);
+    return rc ? 1 : 0;
+}
+
 static int serve(const char *path)
 {
     struct diag d;
@@ -90,22 +103,22 @@ static int serve(const char *path)
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"test", no_argument, NULL, 't'},
-        {"debug", no_argument, NULL, 'd'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {"explain", required_argument, NULL, 'e'},
-        {NULL, 0, NULL, 0},
+        {"config", required_argument, NULL, 'c'}, {"test", no_argument, NULL, 't'},
+        {"debug", no_argument, NULL, 'd'},        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},      {"explain", required_argument, NULL, 'e'},
+        {"ds", required_argument, NULL, 'D'},     {NULL, 0, NULL, 0},
     };
     const char *path = DEFAULT_CONFIG;
-    const char *explain_name = NULL;
+    const char *explain_name = NULL, *ds_zone = NULL;
     bool test = false;
     int ch;
     while ((ch = getopt_long(argc, argv, "c:tdhVe:", opts, NULL)) != -1) {
         switch (ch) {
         case 'e':
             explain_name = optarg;
+            break;
+        case 'D':
+            ds_zone = optarg;
             break;
         case 'c':
             path = optarg;
@@ -127,6 +140,8 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    if (ds_zone)
+        return ds_only(path, ds_zone);
     if (explain_name) {
         if (optind + 1 != argc) {
             fprintf(stderr, "meridiand: --explain takes NAME and CLIENT-IP\n");

@@ -42,7 +42,9 @@ struct help {
 static const struct help help_STATUS = {
     "Shows every region with its addresses, their health and last probe result, whether it\n"
     "is drained, and every service with its policy and each region's weight and drain, the\n"
-    "map entries failing open, a failback hold and its gradual shift.",
+    "map entries failing open, a failback hold and its gradual shift, and every zone: signed\n"
+    "or not, its keys (tag, algorithm, role, state), the next refresh and the earliest\n"
+    "signature expiry.",
     "meridianctl status"};
 static const struct help help_WEIGHT = {
     "Sets the weight of REGION within SERVICE to N (a whole number from 0 to 1000000), in\n"
@@ -94,6 +96,11 @@ static const struct help help_EXPLAIN = {
     "policy step with health and drains, and the answer.  CLIENT-IP/LEN, such as\n"
     "198.51.100.0/24, is taken as an EDNS Client Subnet.",
     "meridianctl explain www.example.com 198.51.100.7"};
+static const struct help help_DS = {
+    "Prints the DS records of the signed ZONE's key-signing keys (SHA-256), to give to the\n"
+    "registrar or the parent zone's operator.  meridiand -c CONFIG --ds ZONE prints the\n"
+    "same from the key files, without a running server.",
+    "meridianctl ds example.com"};
 static const struct help help_VERSION = {"Shows the version of the running meridiand.",
                                          "meridianctl version"};
 static const struct help help_HELP = {

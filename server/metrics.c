@@ -12,6 +12,7 @@
 #include "server/querylog.h"
 #include "server/rcode.h"
 #include "server/shift.h"
+#include "server/signstatus.h"
 #include "server/stats.h"
 #include "server/tcp.h"
 #include "server/view.h"
@@ -213,10 +214,17 @@ static void render(struct strbuf *b)
         sb_printf(b, "meridian_cookies_total{result=\"%s\"} %lu\n", stats_cookie_names[k],
                   (unsigned long)atomic_load(&s->cookies[k]));
     answers(b, s);
+    counter(b, "meridian_dnssec_dynamic_signatures_total",
+            "RRSIGs made at query time over dynamic answers (signature cache misses).",
+            atomic_load(&s->sigs_made));
+    counter(b, "meridian_dnssec_signature_cache_hits_total",
+            "Dynamic answers whose RRSIGs came from a worker's signature cache.",
+            atomic_load(&s->sig_hits));
     stats_free_total(s);
     health(b, v->conf);
     services(b, v);
     zones(b, v);
+    signstatus_metrics(v, b);
     reloads(b);
     family(b, "meridian_tcp_connections", "gauge", "Open DNS-over-TCP connections.");
     sb_printf(b, "meridian_tcp_connections %u\n", tcp_clients());

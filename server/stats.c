@@ -84,6 +84,8 @@ void stats_sum(struct stats *out)
         add_all(&out->rrl_dropped, &s->rrl_dropped, 1);
         add_all(&out->rrl_slipped, &s->rrl_slipped, 1);
         add_all(out->cookies, s->cookies, COUNT_OF(s->cookies));
+        add_all(&out->sigs_made, &s->sigs_made, 1);
+        add_all(&out->sig_hits, &s->sig_hits, 1);
         add_all(out->answers, s->answers, COUNT_OF(s->answers));
     }
     pthread_mutex_unlock(&lock);

@@ -28,6 +28,7 @@ struct stats {
     _Atomic uint64_t fail_open; /* dynamic answers given as if every region were up */
     _Atomic uint64_t rrl_dropped, rrl_slipped; /* UDP responses rate limited */
     _Atomic uint64_t cookies[COOKIE_STATES];   /* queries by what their cookie proved */
+    _Atomic uint64_t sigs_made, sig_hits;      /* DNSSEC over dynamic answers (sign.h) */
     _Atomic uint64_t answers[STATE_MAX_PAIRS]; /* dynamic answers by service/region pair */
 };
 
@@ -62,6 +63,12 @@ static inline void stats_count(struct stats *s, enum proto p, const struct answe
         stat_inc(&s->fail_open);
     if (i->pair >= 0 && i->pair < STATE_MAX_PAIRS)
         stat_inc(&s->answers[i->pair]);
+    if (i->sigs_made)
+        atomic_store_explicit(
+            &s->sigs_made, atomic_load_explicit(&s->sigs_made, memory_order_relaxed) + i->sigs_made,
+            memory_order_relaxed);
+    if (i->sig_hits)
+        stat_inc(&s->sig_hits);
 }
 
 /* A block for a new worker, registered for stats_sum; NULL when out of memory. */

@@ -12,6 +12,7 @@
 #include "server/querylog.h"
 #include "server/stats.h"
 #include "server/view.h"
+#include "zones/sign/sign.h"
 
 #include <netinet/in.h>
 #include <pthread.h>
@@ -59,6 +60,7 @@ static struct {
     struct event *sweep, *quiesce, *reconfigure, *stop;
     struct stats *stats;
     struct dyn_scratch *ws;
+    struct sign_cache *sigs;
     struct querylog_ring *qlog;
     struct dnstap_ring *dtap;
     uint8_t msg[65535];
@@ -157,8 +159,11 @@ static bool answer_message(struct conn *c, size_t len)
     evbuffer_remove(in, tcp.msg, len);
     struct answer_info info;
     const struct view *v = view_current();
-    struct answer_client client = {
-        .src = (const struct sockaddr *)&c->peer, .tcp = true, .now = wall_seconds(), .ws = tcp.ws};
+    struct answer_client client = {.src = (const struct sockaddr *)&c->peer,
+                                   .tcp = true,
+                                   .now = wall_seconds(),
+                                   .ws = tcp.ws,
+                                   .sigs = tcp.sigs};
     size_t rlen = answer_query(&v->env, tcp.msg, len, tcp.out + 2, &client, &info);
     view_quiesce(tcp.reader); /* v is not used past this point */
     stats_count(tcp.stats, PROTO_TCP, &info);
@@ -302,10 +307,11 @@ int tcp_start(const struct config *c, struct diag *d)
     tcp.reader = view_reader_new();
     tcp.stats = stats_new();
     tcp.ws = dyn_scratch_new();
+    tcp.sigs = sign_cache_new();
     tcp.qlog = querylog_ring_new();
     tcp.dtap = dnstap_ring_new();
     tcp.listeners = calloc(c->server.nlisten ? c->server.nlisten : 1, sizeof(*tcp.listeners));
-    if (!tcp.base || !tcp.reader || !tcp.stats || !tcp.ws || !tcp.qlog || !tcp.dtap ||
+    if (!tcp.base || !tcp.reader || !tcp.stats || !tcp.ws || !tcp.sigs || !tcp.qlog || !tcp.dtap ||
         !tcp.listeners || !add_events()) {
         diag_error(d, NULL, 0, 0, "cannot set up TCP (out of memory)");
         return -1;
@@ -362,6 +368,8 @@ void tcp_stop(void)
     }
     dyn_scratch_free(tcp.ws);
     tcp.ws = NULL;
+    sign_cache_free(tcp.sigs);
+    tcp.sigs = NULL;
     if (tcp.base)
         event_base_free(tcp.base);
     tcp.base = NULL;

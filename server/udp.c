@@ -13,6 +13,7 @@
 #include "server/stats.h"
 #include "server/view.h"
 #include "zones/response.h"
+#include "zones/sign/sign.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -51,6 +52,7 @@ struct worker {
     struct view_reader *reader;
     struct stats *stats;
     struct dyn_scratch *ws;
+    struct sign_cache *sigs;
     struct rrl *rrl;
     struct querylog_ring *qlog;
     struct dnstap_ring *dtap;
@@ -161,7 +163,7 @@ static int answer_one(struct worker *w, const struct view *v, int i, int nout)
     struct answer_info info;
     size_t len = 0;
     struct answer_client client = {
-        .src = (const struct sockaddr *)&s->peer, .now = w->wall, .ws = w->ws};
+        .src = (const struct sockaddr *)&s->peer, .now = w->wall, .ws = w->ws, .sigs = w->sigs};
     if (!(in->msg_flags & MSG_TRUNC))
         len = answer_query(&v->env, s->in, w->in[i].msg_len, s->out, &client, &info);
     else
@@ -244,16 +246,18 @@ static struct worker *worker_new(const struct conf_listen *l, unsigned rcvbuf, s
     w->reader = view_reader_new();
     w->stats = stats_new();
     w->ws = dyn_scratch_new();
+    w->sigs = sign_cache_new();
     w->rrl = rrl_new();
     w->qlog = querylog_ring_new();
     w->dtap = dnstap_ring_new();
     struct timeval tv = {0, IDLE_WAKE_MS * 1000};
-    if (w->fd < 0 || !w->reader || !w->stats || !w->ws || !w->rrl || !w->qlog || !w->dtap ||
-        setsockopt(w->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) {
+    if (w->fd < 0 || !w->reader || !w->stats || !w->ws || !w->sigs || !w->rrl || !w->qlog ||
+        !w->dtap || setsockopt(w->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) {
         if (w->fd >= 0)
             close(w->fd);
         view_reader_delete(w->reader);
         dyn_scratch_free(w->ws);
+        sign_cache_free(w->sigs);
         rrl_free(w->rrl);
         free(w);
         return NULL;
@@ -293,6 +297,7 @@ void udp_stop(void)
             pthread_join(workers[i]->thread, NULL);
         close(workers[i]->fd);
         dyn_scratch_free(workers[i]->ws);
+        sign_cache_free(workers[i]->sigs);
         rrl_free(workers[i]->rrl);
         free(workers[i]);
     }

@@ -591,7 +591,7 @@ bool yw_parse_ms(const char *s, unsigned long long *out)
     static const struct {
         const char *suffix;
         unsigned long long ms;
-    } units[] = {{"", 1000}, {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}};
+    } units[] = {{"", 1000}, {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"d", 86400000}};
     size_t digits = strspn(s, "0123456789");
     char num[24];
     unsigned long long v;

@@ -8,6 +8,7 @@
 #include "zones/edns.h"
 #include "zones/packet.h"
 #include "zones/response.h"
+#include "zones/sign/sign.h"
 
 #include <netinet/in.h>
 #include <string.h>
@@ -52,7 +53,12 @@ struct ans {
     uint8_t scope; /* widest ECS scope any dynamic decision in this answer needed */
     bool fail_open;
     int32_t pair;
+    uint16_t sigs_made, sig_hits;
     bool have_dc;
+    bool dnssec;                 /* DO=1 to a signed zone: RRSIGs and denial (RFC 4035 §3.1) */
+    bool wild_denied;            /* a wildcard matched but had no data of the type */
+    const struct node *wild;     /* the wildcard being answered from (RFC 4592), or NULL */
+    const struct node *encloser; /* the closest encloser of a name that does not exist */
     struct dyn_client dc;
     uint8_t names[MAX_CHAIN][DNAME_MAX + 1]; /* chain targets, lower-case */
     uint8_t offs[MAX_CHAIN][DNAME_LABELS];
@@ -76,10 +82,72 @@ static void truncate_answer(struct ans *a)
     resp_truncate(&a->r);
 }
 
+/* An RRset and, with DNSSEC, its RRSIGs (RFC 4035 §3.1.1); false when they do not fit. */
+static bool put_set(struct ans *a, enum section sec, struct owner o, const struct rrset *s,
+                    uint32_t ttl)
+{
+    if (!resp_put_rrset(&a->r, sec, o, s, ttl))
+        return false;
+    return !a->dnssec || !s->sigs || resp_put_rrset(&a->r, sec, o, s->sigs, ttl);
+}
+
 static void put_answer(struct ans *a, struct owner o, const struct rrset *s)
 {
-    if (!resp_put_rrset(&a->r, SEC_ANSWER, o, s, UINT32_MAX))
+    if (!put_set(a, SEC_ANSWER, o, s, UINT32_MAX))
         truncate_answer(a);
+}
+
+static void sign_dynamic(struct ans *a, const uint8_t *owner, size_t ownerlen, struct owner o,
+                         enum section sec, const uint8_t *wire, size_t len, uint16_t count,
+                         uint32_t ttl);
+
+/* A DYNA name whose region has no address of the asked family: its NSEC or NSEC3 lists
+ * both families, so the record goes out without this one, signed like a dynamic answer.
+ * False when p is not the name's own record. */
+static bool prove_dynamic(struct ans *a, const struct node *n, const struct sign_proof *p)
+{
+    uint8_t wire[10 + DNAME_MAX + 1 + 34 * 256];
+    size_t len;
+    if (!a->client->sigs ||
+        !sign_proof_without(a->zone, n, p, a->q.qtype, wire, sizeof(wire), &len))
+        return false;
+    struct owner o = {p->owner, 0};
+    uint32_t ttl = p->set->ttl;
+    if (!resp_put_rr(&a->r, SEC_AUTHORITY, o, rd16(wire), ttl, wire + 10, len - 10))
+        truncate_answer(a);
+    else
+        sign_dynamic(a, p->owner, dname_len(p->owner), o, SEC_AUTHORITY, wire, len, 1, ttl);
+    return true;
+}
+
+/* RFC 4035 §3.1.3, RFC 5155 §7.2: the NSEC or NSEC3 records proving q, in authority. */
+static void prove(struct ans *a, enum sign_deny_kind kind, const struct cur *c,
+                  const struct node *n, const struct node *ce)
+{
+    struct sign_denial q = {kind, c->name, c->len, n, ce};
+    struct sign_proof p[SIGN_MAX_PROOFS];
+    unsigned k = sign_deny(a->zone, &q, p);
+    uint16_t t = a->q.qtype;
+    bool dyn = n && (n->flags & NODE_DYNA) && (t == TYPE_A || t == TYPE_AAAA);
+    for (unsigned i = 0; i < k && !a->r.tc; i++) {
+        struct owner o = {p[i].owner, 0};
+        if (dyn && prove_dynamic(a, n, &p[i]))
+            continue;
+        if (!put_set(a, SEC_AUTHORITY, o, p[i].set, UINT32_MAX))
+            truncate_answer(a);
+    }
+}
+
+static void deny(struct ans *a, const struct cur *c, uint8_t rcode)
+{
+    if (rcode == RCODE_NXDOMAIN) {
+        prove(a, SIGN_DENY_NXDOMAIN, c, NULL, a->encloser);
+    } else if (a->wild) {
+        a->wild_denied = true;
+        prove(a, SIGN_DENY_WILD_NODATA, c, a->wild, node_parent(a->zone, a->wild));
+    } else {
+        prove(a, SIGN_DENY_NODATA, c, zone_find_node(a->zone, c->name, c->len), NULL);
+    }
 }
 
 /* RFC 2308 §3: the SOA in authority, its TTL the lesser of its own and MINIMUM. */
@@ -89,8 +157,10 @@ static void negative(struct ans *a, const struct cur *c, uint8_t rcode)
         return;
     a->r.rcode = rcode;
     struct owner o = owner_at(c, a->zone->labels);
-    if (!resp_put_rrset(&a->r, SEC_AUTHORITY, o, a->zone->soa, a->zone->neg_ttl))
+    if (!put_set(a, SEC_AUTHORITY, o, a->zone->soa, a->zone->neg_ttl))
         truncate_answer(a);
+    else if (a->dnssec)
+        deny(a, c, rcode);
 }
 
 /* Addresses for in-zone targets of NS, MX and SRV records (RFC 1035 §3.3.9, RFC 2782). */
@@ -121,6 +191,18 @@ static void additional(struct ans *a, const struct rrset *s)
     }
 }
 
+/* RFC 4035 §3.1.4: the DS of a signed child, or the NSEC proving there is none. */
+static bool referral_ds(struct ans *a, const struct cur *c, const struct node *cut)
+{
+    if (!a->dnssec)
+        return true;
+    const struct rrset *ds = node_rrset(cut, TYPE_DS);
+    if (ds)
+        return put_set(a, SEC_AUTHORITY, owner_at(c, cut->labels), ds, UINT32_MAX);
+    prove(a, SIGN_DENY_NO_DS, c, cut, NULL);
+    return !a->r.tc;
+}
+
 /* A referral (RFC 1034 §4.3.2 step 3b): NS in authority, glue.  AA speaks for the first
  * owner in the answer section (RFC 1035 §4.1.1): it stays set when a CNAME or DNAME of
  * ours leads into the delegation, and is cleared only when the referral is all there is. */
@@ -129,7 +211,8 @@ static void referral(struct ans *a, const struct cur *c, const struct node *cut)
     if (a->r.count[SEC_ANSWER] == 0)
         a->r.aa = false;
     const struct rrset *ns = node_rrset(cut, TYPE_NS);
-    if (!resp_put_rrset(&a->r, SEC_AUTHORITY, owner_at(c, cut->labels), ns, UINT32_MAX)) {
+    if (!resp_put_rrset(&a->r, SEC_AUTHORITY, owner_at(c, cut->labels), ns, UINT32_MAX) ||
+        !referral_ds(a, c, cut)) {
         truncate_answer(a);
         return;
     }
@@ -160,7 +243,10 @@ static void follow(struct ans *a, const uint8_t *target, uint16_t ptr)
     struct cur next = {name, len, 0, a->offs[a->chain], ptr, false};
     next.labels = dname_label_offsets(name, a->offs[a->chain]);
     a->chain++;
+    const struct node *wild = a->wild;
+    a->wild = NULL; /* the target is a name of its own */
     resolve(a, &next);
+    a->wild = wild;
 }
 
 /* RFC 1034 §4.3.2 step 3a: ANY matches the CNAME itself, so the chain is not followed. */
@@ -172,7 +258,7 @@ static bool follows_cname(const struct ans *a)
 static void cname(struct ans *a, const struct node *n, struct owner o)
 {
     const struct rrset *s = node_rrset(n, TYPE_CNAME);
-    if (!resp_put_rrset(&a->r, SEC_ANSWER, o, s, UINT32_MAX)) {
+    if (!put_set(a, SEC_ANSWER, o, s, UINT32_MAX)) {
         truncate_answer(a);
         return;
     }
@@ -233,17 +319,50 @@ static void dyn_run(struct ans *a, const struct node *n, uint16_t qtype, struct 
     a->pair = out->pair;
 }
 
+/* Appends one record to an RRset in wire form (zonedb.h) at w; returns its length. */
+static size_t wire_rr(uint8_t *w, uint16_t type, uint32_t ttl, const uint8_t *rd, size_t len)
+{
+    wr16(w, type);
+    wr16(w + 2, CLASS_IN);
+    wr32(w + 4, ttl);
+    wr16(w + 8, (uint16_t)len);
+    memcpy(w + 10, rd, len);
+    return 10 + len;
+}
+
+/* RFC 4035 §3.1.1: the RRSIGs over an RRset made for this answer.  They are made over the
+ * node's own name, so a wildcard's keep its label count (RFC 4035 §5.3.4). */
+static void sign_dynamic(struct ans *a, const uint8_t *owner, size_t ownerlen, struct owner o,
+                         enum section sec, const uint8_t *wire, size_t len, uint16_t count,
+                         uint32_t ttl)
+{
+    if (!a->dnssec || a->r.tc || !a->client->sigs)
+        return;
+    unsigned made;
+    const struct rrset *s =
+        sign_cache_get(a->client->sigs, a->zone, owner, ownerlen, wire, len, count, &made);
+    a->sigs_made = (uint16_t)(a->sigs_made + made);
+    a->sig_hits = (uint16_t)(a->sig_hits + (s && !made));
+    if (s && !resp_put_rrset(&a->r, sec, o, s, ttl))
+        truncate_answer(a);
+}
+
 /* The chosen region's addresses for a DYNA name; false when there are none. */
 static bool dyna(struct ans *a, const struct node *n, uint16_t qtype, struct owner o)
 {
     struct dyn_answer d;
+    uint8_t wire[DYN_MAX_ANSWERS * (10 + 16)];
+    size_t len = 0, alen = qtype == TYPE_A ? 4 : 16;
     dyn_run(a, n, qtype, &d);
     for (unsigned i = 0; i < d.n; i++) {
-        if (!resp_put_rr(&a->r, SEC_ANSWER, o, qtype, d.ttl, d.addr[i], qtype == TYPE_A ? 4 : 16)) {
+        if (!resp_put_rr(&a->r, SEC_ANSWER, o, qtype, d.ttl, d.addr[i], alen)) {
             truncate_answer(a);
             return true;
         }
+        len += wire_rr(wire + len, qtype, d.ttl, d.addr[i], alen);
     }
+    if (d.n)
+        sign_dynamic(a, n->name, n->namelen, o, SEC_ANSWER, wire, len, (uint16_t)d.n, d.ttl);
     return d.n > 0;
 }
 
@@ -260,8 +379,12 @@ static void dync(struct ans *a, const struct node *n, struct owner o)
         truncate_answer(a);
         return;
     }
+    uint16_t target = resp_last_target(&a->r);
+    uint8_t wire[10 + DNAME_MAX + 1];
+    size_t len = wire_rr(wire, TYPE_CNAME, d.ttl, d.cname, dname_len(d.cname));
+    sign_dynamic(a, n->name, n->namelen, o, SEC_ANSWER, wire, len, 1, d.ttl);
     if (follows_cname(a))
-        follow(a, d.cname, resp_last_target(&a->r));
+        follow(a, d.cname, target);
 }
 
 /* RFC 8482 §4.1: over UDP one RRset stands for all; over TCP the client gets them all. */
@@ -321,7 +444,7 @@ static void answer_node(struct ans *a, const struct cur *c, const struct node *n
 static void dname(struct ans *a, const struct cur *c, const struct node *d)
 {
     const struct rrset *s = node_rrset(d, TYPE_DNAME);
-    if (!resp_put_rrset(&a->r, SEC_ANSWER, owner_at(c, d->labels), s, UINT32_MAX)) {
+    if (!put_set(a, SEC_ANSWER, owner_at(c, d->labels), s, UINT32_MAX)) {
         truncate_answer(a);
         return;
     }
@@ -350,6 +473,17 @@ static void stopped(struct ans *a, const struct cur *c, const struct node *stop)
         referral(a, c, stop);
     else
         dname(a, c, stop);
+}
+
+/* RFC 4592 §3.3.1; with DNSSEC the proof that no closer name exists (RFC 4035 §3.1.3.3). */
+static void wildcard(struct ans *a, const struct cur *c, const struct node *wild)
+{
+    a->wild = wild;
+    a->wild_denied = false;
+    answer_node(a, c, wild, owner_at(c, c->labels));
+    if (a->dnssec && !a->wild_denied && !a->r.tc)
+        prove(a, SIGN_DENY_WILD_ANSWER, c, NULL, node_parent(a->zone, wild));
+    a->wild = NULL;
 }
 
 static void resolve(struct ans *a, const struct cur *c)
@@ -381,9 +515,11 @@ static void resolve(struct ans *a, const struct cur *c)
     else if (n->flags & NODE_DNAME)
         dname(a, c, n);
     else if ((wild = node_wildcard(z, n)))
-        answer_node(a, c, wild, owner_at(c, c->labels)); /* RFC 4592 §3.3.1 */
-    else
+        wildcard(a, c, wild);
+    else {
+        a->encloser = n;
         negative(a, c, RCODE_NXDOMAIN);
+    }
 }
 
 /* The zone for the question.  A DS query for a zone apex belongs to the parent when we
@@ -442,6 +578,7 @@ static void answer(struct ans *a)
         diag_note(a->client->trace, "zone: %s (serial %u)", zn, a->zone->serial);
     }
     a->r.aa = true;
+    a->dnssec = a->q.edns && a->q.edns_do && a->zone->sec; /* DO lives in OPT only */
     resp_set_apex(&a->r, a->zone->namelen,
                   (uint16_t)(DNS_HEADER + a->q.qname_len - a->zone->namelen));
     struct cur c = {a->q.qname, a->q.qname_len, a->q.labels, a->q.label_off, DNS_HEADER, true};
@@ -487,11 +624,15 @@ size_t answer_query(const struct answer_env *env, const uint8_t *msg, size_t len
     a.fail_open = false;
     a.pair = -1;
     a.have_dc = false;
+    a.dnssec = a.wild_denied = false;
+    a.sigs_made = a.sig_hits = 0;
+    a.wild = a.encloser = NULL;
     a.zone = NULL;
     enum parse_result pr = packet_parse(msg, len, &a.q);
     info->dropped = pr == PARSE_DROP;
     info->fail_open = false;
     info->pair = -1;
+    info->sigs_made = info->sig_hits = 0;
     info->ecs = false;
     info->cookie = COOKIE_MISSING;
     if (pr == PARSE_DROP)
@@ -516,6 +657,8 @@ size_t answer_query(const struct answer_env *env, const uint8_t *msg, size_t len
     info->truncated = a.r.tc;
     info->fail_open = a.fail_open;
     info->pair = a.pair;
+    info->sigs_made = a.sigs_made;
+    info->sig_hits = a.sig_hits;
     classify(&a, info);
     opt.ecs.scope = a.scope; /* static answers hold everywhere: scope 0 (RFC 7871 §7.2.1) */
     info->ecs = opt.ecs.present;

@@ -15,6 +15,7 @@
 
 struct dyn;         /* dynamic names; NULL when the config has none */
 struct dyn_scratch; /* a thread's working memory for them */
+struct sign_cache;  /* a thread's signatures over dynamic answers (zones/sign/sign.h) */
 
 /* Everything an answer depends on besides the query: one consistent snapshot. */
 struct answer_env {
@@ -51,6 +52,8 @@ struct answer_info {
     int32_t pair;   /* the service/region pair of the last dynamic answer, or -1 */
     enum cookie_state cookie;
     uint16_t opt_start; /* where the response's OPT record starts; 0 without one */
+    uint16_t sigs_made; /* RRSIGs made for dynamic answers (a signature cache miss) */
+    uint16_t sig_hits;  /* dynamic RRsets whose RRSIGs came from the cache */
     bool ecs;           /* the query carried Client Subnet: */
     uint8_t ecs_family, ecs_source, ecs_scope; /* family 1 or 2 (RFC 7871 §6) */
     uint8_t ecs_addr[16];
@@ -62,9 +65,10 @@ struct answer_info {
 struct answer_client {
     const struct sockaddr *src; /* the packet's source address; NULL when unknown */
     bool tcp;
-    uint32_t now;           /* seconds since the epoch, for cookies: refreshed per batch */
-    struct dyn_scratch *ws; /* the calling thread's */
-    struct diag *trace;     /* explain: each step as a line; NULL when answering */
+    uint32_t now;            /* seconds since the epoch, for cookies: refreshed per batch */
+    struct dyn_scratch *ws;  /* the calling thread's */
+    struct diag *trace;      /* explain: each step as a line; NULL when answering */
+    struct sign_cache *sigs; /* NULL: dynamic answers go unsigned */
 };
 
 /* Answers the message msg into out, which holds ANSWER_TCP_MAX bytes for TCP and at

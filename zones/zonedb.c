@@ -3,6 +3,7 @@
 #include "config.h"
 #include "zones/zonedb.h"
 #include "zones/dname.h"
+#include "zones/sign/sign.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +76,7 @@ void zone_release(struct zone *z)
 {
     if (!z || atomic_fetch_sub(&z->refs, 1) > 1)
         return;
+    zone_sec_free(z->sec);
     arena_free(&z->arena);
     free(z);
 }

@@ -27,6 +27,7 @@ struct rrset {
     uint32_t ttl;
     uint32_t len;
     const uint8_t *wire;
+    const struct rrset *sigs; /* its RRSIGs (type 46, same layout) in a signed zone, or NULL */
 };
 
 enum node_flag {
@@ -56,6 +57,8 @@ struct node {
     uint8_t labels; /* not counting the root */
 };
 
+struct zone_sec;
+
 struct zone {
     const uint8_t *name; /* lower-case wire */
     uint8_t namelen, labels;
@@ -74,7 +77,8 @@ struct zone {
         uint32_t node;
     } * slots;
     uint32_t nslots;
-    atomic_int refs; /* zonedbs holding this zone; changed only by the reloading thread */
+    struct zone_sec *sec; /* DNSSEC state (zones/sign/sign.h); NULL when unsigned */
+    atomic_int refs;      /* zonedbs holding this zone; changed only by the reloading thread */
     struct arena arena;
 };
 
