@@ -332,6 +332,7 @@ static bool cmd_status(const struct command *cmd, struct strbuf *out)
         status_service(v, i, out, cmd->json);
     sb_puts(out, cmd->json ? "], \"zones\": [" : "zones:\n");
     signstatus_zones(v, out, cmd->json);
+    sb_puts(out, cmd->json ? "]" : "");
     fleet_status(out, cmd->json);
     if (cmd->json)
         sb_puts(out, "}\n");
