@@ -6,10 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Entries are few (regions × addresses, services × regions) and created only while a
- * config loads, so a list searched by name is enough. */
+/* A config may hold thousands of regions and services, and every service has an entry
+ * for every region, so entries are found through a hash table that doubles as it fills;
+ * a list keeps their order of creation for the state file. */
 struct entry {
-    struct entry *next;
+    struct entry *next;  /* in order of creation */
+    struct entry *hnext; /* in its bucket */
+    uint64_t hash;
     char *key;
     size_t klen; /* the parts and their NUL separators */
     union {
@@ -19,58 +22,98 @@ struct entry {
     } u;
 };
 
-static struct entry *entries;
+static struct entry *entries, **tail = &entries;
+static struct entry **buckets;
+static size_t nbuckets, nentries; /* nbuckets: 0 or a power of two */
 /* Pair ids to their entries, written before an id is published through a view. */
 static struct entry *pairs[STATE_MAX_PAIRS];
 static _Atomic uint32_t npairs;
 
-/* Builds the key into key (NUL bytes separate the parts, so "a"+"bc" and "ab"+"c" differ)
- * and returns its length, or 0 when it does not fit. */
-static size_t make_key(const char *kind, const char *a, const char *b, char *key, size_t size)
+/* The key of kind/a/b (NUL bytes separate the parts, so "a"+"bc" and "ab"+"c" differ),
+ * malloc'd, with its length in len; NULL when out of memory. */
+static char *make_key(const char *kind, const char *a, const char *b, size_t *len)
 {
     size_t la = strlen(kind), lb = strlen(a), lc = b ? strlen(b) + 1 : 0;
-    size_t n = la + 1 + lb + 1 + lc;
-    if (n > size)
-        return 0;
+    char *key = malloc(la + 1 + lb + 1 + lc);
+    if (!key)
+        return NULL;
     memcpy(key, kind, la + 1);
     memcpy(key + la + 1, a, lb + 1);
     if (b)
         memcpy(key + la + lb + 2, b, lc);
-    return n;
+    *len = la + 1 + lb + 1 + lc;
+    return key;
+}
+
+/* FNV-1a, 64 bits: keys are short names that the operator wrote. */
+static uint64_t hash_key(const char *key, size_t len)
+{
+    uint64_t h = 14695981039346656037ull;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)key[i]) * 1099511628211ull;
+    return h;
 }
 
 /* The entry with the len bytes of key, or NULL. */
-static struct entry *lookup(const char *key, size_t len)
+static struct entry *lookup(const char *key, size_t len, uint64_t h)
 {
-    for (struct entry *e = entries; len && e; e = e->next)
-        if (e->klen == len && memcmp(e->key, key, len) == 0)
+    if (!nbuckets)
+        return NULL;
+    for (struct entry *e = buckets[h & (nbuckets - 1)]; e; e = e->hnext)
+        if (e->hash == h && e->klen == len && memcmp(e->key, key, len) == 0)
             return e;
     return NULL;
 }
 
-static struct entry *find(const char *kind, const char *a, const char *b, char *key, size_t size)
+/* Keeps the table at most one entry per bucket on average; false when out of memory. */
+static bool make_room(void)
 {
-    size_t len = make_key(kind, a, b, key, size);
-    return lookup(key, len);
+    if (nentries < nbuckets)
+        return true;
+    size_t n = nbuckets ? 2 * nbuckets : 256;
+    struct entry **b = calloc(n, sizeof(*b));
+    if (!b)
+        return false;
+    for (struct entry *e = entries; e; e = e->next) {
+        e->hnext = b[e->hash & (n - 1)];
+        b[e->hash & (n - 1)] = e;
+    }
+    free(buckets);
+    buckets = b;
+    nbuckets = n;
+    return true;
+}
+
+static struct entry *find(const char *kind, const char *a, const char *b)
+{
+    size_t len;
+    char *key = make_key(kind, a, b, &len);
+    struct entry *e = key ? lookup(key, len, hash_key(key, len)) : NULL;
+    free(key);
+    return e;
 }
 
 static struct entry *get(const char *kind, const char *a, const char *b, bool *created)
 {
-    char key[512];
-    size_t len = make_key(kind, a, b, key, sizeof(key));
-    struct entry *e = lookup(key, len);
+    size_t len;
+    char *key = make_key(kind, a, b, &len);
     *created = false;
-    if (e || !len)
-        return e;
-    e = calloc(1, sizeof(*e));
-    if (!e || !(e->key = malloc(len))) {
-        free(e);
+    if (!key)
         return NULL;
+    uint64_t h = hash_key(key, len);
+    struct entry *e = lookup(key, len, h);
+    if (e || !make_room() || !(e = calloc(1, sizeof(*e)))) {
+        free(key);
+        return e;
     }
-    memcpy(e->key, key, len);
+    e->key = key;
     e->klen = len;
-    e->next = entries;
-    entries = e;
+    e->hash = h;
+    e->hnext = buckets[h & (nbuckets - 1)];
+    buckets[h & (nbuckets - 1)] = e;
+    *tail = e;
+    tail = &e->next;
+    nentries++;
     *created = true;
     return e;
 }
@@ -124,15 +167,13 @@ uint32_t state_pair_count(void)
 
 struct region_state *state_region_find(const char *region)
 {
-    char key[512];
-    struct entry *e = find("region", region, NULL, key, sizeof(key));
+    struct entry *e = find("region", region, NULL);
     return e ? &e->u.region : NULL;
 }
 
 struct svc_region_state *state_svc_region_find(const char *service, const char *region)
 {
-    char key[512];
-    struct entry *e = find("svc", service, region, key, sizeof(key));
+    struct entry *e = find("svc", service, region);
     return e ? &e->u.svc : NULL;
 }
 
@@ -151,19 +192,9 @@ static void visit(const struct entry *e, state_visit_fn fn, void *ctx)
 
 int state_each_admin(state_visit_fn fn, void *ctx)
 {
-    /* Oldest first, so that the state file keeps a stable order. */
-    size_t n = 0;
+    /* In order of creation, so that the state file keeps a stable order. */
     for (const struct entry *e = entries; e; e = e->next)
-        n++;
-    const struct entry **all = malloc((n ? n : 1) * sizeof(*all));
-    if (!all)
-        return -1;
-    size_t i = n;
-    for (const struct entry *e = entries; e; e = e->next)
-        all[--i] = e;
-    for (i = 0; i < n; i++)
-        visit(all[i], fn, ctx);
-    free(all);
+        visit(e, fn, ctx);
     return 0;
 }
 
@@ -189,4 +220,8 @@ void state_free_all(void)
         free(e->key);
         free(e);
     }
+    tail = &entries;
+    free(buckets);
+    buckets = NULL;
+    nbuckets = nentries = 0;
 }

@@ -565,6 +565,47 @@ START_TEST(save_replaces_old_file)
 }
 END_TEST
 
+/* The registry of a big config: 2,000 regions × 200 services, every pair found again as
+ * the same entry, ids in order of creation, long names kept whole. */
+START_TEST(registry_many_pairs)
+{
+    enum { NR = 2000, NS = 200 };
+    static struct svc_region_state *made[NS][NR];
+    char svc[32], reg[32];
+    for (unsigned s = 0; s < NS; s++)
+        for (unsigned r = 0; r < NR; r++) {
+            snprintf(svc, sizeof(svc), "s%u", s);
+            snprintf(reg, sizeof(reg), "r%u", r);
+            ck_assert_ptr_nonnull(made[s][r] = state_svc_region(svc, reg));
+            ck_assert_uint_eq(made[s][r]->id, s * NR + r);
+        }
+    for (unsigned s = 0; s < NS; s++)
+        for (unsigned r = 0; r < NR; r++) {
+            snprintf(svc, sizeof(svc), "s%u", s);
+            snprintf(reg, sizeof(reg), "r%u", r);
+            ck_assert_ptr_eq(state_svc_region_find(svc, reg), made[s][r]);
+            ck_assert_ptr_eq(state_svc_region(svc, reg), made[s][r]);
+        }
+    /* "s1"+"23" and "s12"+"3" are different pairs. */
+    ck_assert_ptr_ne(state_svc_region_find("s1", "r23"), state_svc_region_find("s12", "r3"));
+    ck_assert_ptr_null(state_svc_region_find("s200", "r0"));
+    const char *sn, *rn;
+    ck_assert(state_pair_names(5, &sn, &rn));
+    ck_assert_str_eq(sn, "s0");
+    ck_assert_str_eq(rn, "r5");
+
+    char longsvc[301], longreg[301];
+    memset(longsvc, 's', 300);
+    memset(longreg, 'r', 300);
+    longsvc[300] = longreg[300] = '\0';
+    struct svc_region_state *l = state_svc_region(longsvc, longreg);
+    ck_assert_ptr_nonnull(l);
+    ck_assert_ptr_eq(state_svc_region_find(longsvc, longreg), l);
+    ck_assert_ptr_nonnull(state_region(longreg));
+    ck_assert_ptr_eq(state_region_find(longreg), state_region(longreg));
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("statefile");
@@ -572,6 +613,7 @@ static Suite *suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, round_trip);
+    tcase_add_test(tc, registry_many_pairs);
     tcase_add_test(tc, format_is_readable);
     tcase_add_test(tc, empty_registry);
     tcase_add_test(tc, hand_written_file);
