@@ -606,6 +606,29 @@ START_TEST(registry_many_pairs)
 }
 END_TEST
 
+/* A decision on a name the file cannot hold is refused as a whole: the save fails (so
+ * the command is not acknowledged) and the file on disk stays as it was. */
+START_TEST(save_refuses_unholdable_name)
+{
+    drain_region("eu-west-1");
+    ck_assert_int_eq(statefile_save(path, &d), 0);
+    char *before = slurp(path, NULL);
+    ck_assert_ptr_nonnull(before);
+    char longname[256];
+    memset(longname, 'r', 254);
+    longname[254] = '\0';
+    struct region_state *r = state_region(longname);
+    ck_assert_ptr_nonnull(r);
+    atomic_store(&r->drained, true);
+    ck_assert_int_eq(statefile_save(path, &d), -1);
+    ck_assert_ptr_nonnull(strstr(d.text, "not one the state file can hold"));
+    char *after = slurp(path, NULL);
+    ck_assert_str_eq(after, before);
+    free(before);
+    free(after);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("statefile");
@@ -614,6 +637,7 @@ static Suite *suite(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, round_trip);
     tcase_add_test(tc, registry_many_pairs);
+    tcase_add_test(tc, save_refuses_unholdable_name);
     tcase_add_test(tc, format_is_readable);
     tcase_add_test(tc, empty_registry);
     tcase_add_test(tc, hand_written_file);
