@@ -18,6 +18,11 @@
 
 #include <ldns/ldns.h>
 
+#define RDATA_MAX     65535
+#define LDNS_TEXT_MAX 65000 /* characters of a record's data, below what ldns reads */
+#define STR_(x)       #x
+#define STR(x)        STR_(x)
+
 #define MAX_TOKENS        4096
 #define MAX_INCLUDE_DEPTH 8
 #define MAX_INCLUDES      1000        /* files per zone: a file included over and over is refused */
@@ -361,6 +366,10 @@ static ldns_status rdata_ldns(struct reader *r, const struct source *s, const st
     size_t need = 16 + type->len;
     for (size_t i = 0; i < n; i++)
         need += t[i].len + 1;
+    /* ldns reads at most 65535 bytes of a record's text and drops the rest without a word,
+     * which would serve a long TXT record cut short. */
+    if (need - 16 - type->len > LDNS_TEXT_MAX)
+        return LDNS_STATUS_RDATA_OVERFLOW;
     if (!text_reserve(r, need))
         return LDNS_STATUS_MEM_ERR;
     size_t k = (size_t)sprintf(r->text, ". 0 IN %.*s", (int)type->len, type->p);
@@ -607,6 +616,13 @@ static void entry_record(struct reader *r, struct source *s)
         rdlen = (int)rd[0].len;
     } else if ((rdlen = rdata_fast((uint16_t)type, rd, nrd, s, fast)) < 0) {
         ldns_status st = rdata_ldns(r, s, typetok, rd, nrd);
+        if (st == LDNS_STATUS_RDATA_OVERFLOW) {
+            err_at(r, s,
+                   "%.*s record too long: its text runs past " STR(
+                       LDNS_TEXT_MAX) " characters, more than this server reads for one record",
+                   typetok->p, typetok->len);
+            return;
+        }
         if (st != LDNS_STATUS_OK) {
             char msg[300];
             snprintf(msg, sizeof(msg), "bad %%.*s record: %s", ldns_get_errorstr_by_id(st));
@@ -615,6 +631,16 @@ static void entry_record(struct reader *r, struct source *s)
         }
         rdata = ldns_buffer_begin(r->wire);
         rdlen = (int)ldns_buffer_position(r->wire);
+    }
+    if (rdlen > RDATA_MAX) {
+        /* RDLENGTH is 16 bits (RFC 1035 §3.2.1): more could only be served cut short. */
+        char msg[160];
+        snprintf(msg, sizeof(msg),
+                 "%%.*s record too long: its data would be %d bytes, the most a record holds is "
+                 "%d",
+                 rdlen, RDATA_MAX);
+        err_at(r, s, msg, typetok->p, typetok->len);
+        return;
     }
     zb_add(r->zb, r->prev_owner, dname_len(r->prev_owner), (uint16_t)type, ttl, rdata,
            (size_t)rdlen, s->path, e->line);
