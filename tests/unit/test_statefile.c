@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static struct diag d;
@@ -629,6 +630,28 @@ START_TEST(save_refuses_unholdable_name)
 }
 END_TEST
 
+/* A temporary file left by a crash (its writer's PID is gone) is removed at load; one a
+ * live process may still be writing is not. */
+START_TEST(stale_temps_removed)
+{
+    pid_t child = fork();
+    ck_assert_int_ge(child, 0);
+    if (child == 0)
+        _exit(0);
+    ck_assert_int_eq(waitpid(child, NULL, 0), child);
+    char dead[256], live[256];
+    snprintf(dead, sizeof(dead), "%s.tmp.%ld", path, (long)child);
+    snprintf(live, sizeof(live), "%s.tmp.%ld", path, (long)getpid());
+    write_text(dead, "version: 1\n");
+    write_text(live, "version: 1\n");
+    write_text(path, "version: 1\n");
+    ck_assert_int_eq(statefile_load(path, NULL, &d), 0);
+    ck_assert_int_ne(access(dead, F_OK), 0);
+    ck_assert_int_eq(access(live, F_OK), 0);
+    unlink(live);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("statefile");
@@ -638,6 +661,7 @@ static Suite *suite(void)
     tcase_add_test(tc, round_trip);
     tcase_add_test(tc, registry_many_pairs);
     tcase_add_test(tc, save_refuses_unholdable_name);
+    tcase_add_test(tc, stale_temps_removed);
     tcase_add_test(tc, format_is_readable);
     tcase_add_test(tc, empty_registry);
     tcase_add_test(tc, hand_written_file);
