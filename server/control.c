@@ -8,6 +8,7 @@
 #include "lib/strbuf.h"
 #include "server/commands.h"
 #include "server/ctlproto.h"
+#include "server/privilege.h"
 
 #include <errno.h>
 #include <grp.h>
@@ -260,7 +261,7 @@ int control_start(struct event_base *base, const struct config *c, struct diag *
     int fd = bind_socket(g.path, d);
     if (fd < 0)
         return -1;
-    if (set_group(g.path, c->server.control_group, d) < 0) {
+    if (privilege_give(g.path, c, d) < 0 || set_group(g.path, c->server.control_group, d) < 0) {
         close(fd);
         unlink(g.path);
         return -1;

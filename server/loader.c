@@ -3,6 +3,7 @@
 #include "config.h"
 #include "server/loader.h"
 #include "geoip/dyn.h"
+#include "server/privilege.h"
 #include "zones/dname.h"
 #include "zones/zonefile.h"
 
@@ -181,8 +182,14 @@ struct view *loader_load(const char *path, const struct view *old, bool strict, 
         conf_free(c);
         return NULL;
     }
+    struct read_identity as;
+    if (privilege_read_as(c, &as, d) < 0) {
+        conf_free(c);
+        return NULL;
+    }
     struct dyn *dyn = dyn_new(c, d);
     if (!dyn) {
+        privilege_read_restore(&as);
         conf_free(c);
         return NULL;
     }
@@ -195,6 +202,7 @@ struct view *loader_load(const char *path, const struct view *old, bool strict, 
         if (z)
             zones[n++] = z; /* a reference of ours until the zonedb takes its own */
     }
+    privilege_read_restore(&as);
     struct view *v = (failed && strict) ? NULL : view_assemble(c, dyn, zones, n);
     for (size_t i = 0; i < n; i++)
         zone_release(zones[i]);

@@ -50,6 +50,7 @@ struct source {
     uint8_t origin[DNAME_MAX + 1];
     unsigned depth;
     const struct source *includer; /* the file that included this one, or NULL */
+    bool good;                     /* an entry of this file has been read without error */
 };
 
 /* What carries over from entry to entry, across $INCLUDE too. */
@@ -407,6 +408,14 @@ static void err_at(struct reader *r, const struct source *s, const char *fmt, co
                    size_t arglen)
 {
     char msg[512];
+    /* A file that has not yet given one good entry may be no zone file at all, say a
+     * secret that $INCLUDE names: its text stays out of the messages. */
+    if (!s->good) {
+        diag_error(r->d, s->path, r->e.line, 0,
+                   "not a zone file entry (its text is not shown, since nothing before it in "
+                   "this file is one either); is this a zone file?");
+        return;
+    }
     snprintf(msg, sizeof(msg), fmt, (int)arglen, arg);
     diag_error(r->d, s->path, r->e.line, 0, "%s", msg);
 }
@@ -669,10 +678,12 @@ static int read_source(struct reader *r, struct source *s)
     while ((rc = next_entry(r, s)) != 0) {
         if (rc < 0)
             continue;
+        unsigned before = r->d->errors;
         if (!r->e.blank_owner && r->e.tok[0].p[0] == '$')
             directive(r, s);
         else
             entry_record(r, s);
+        s->good |= r->d->errors == before;
     }
     free(s->text);
     return r->d->errors == errors ? 0 : -1;
