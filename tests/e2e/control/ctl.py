@@ -20,6 +20,10 @@
   trickle SOCK
       Sends a line one byte a second, never its newline; shows that the server cuts it off
       about 10 s after it connected, though bytes keep coming (waited for at most 15 s).
+  noread SOCK
+      Sends "status" and never reads the reply (which must be bigger than the socket's
+      buffer); shows that the server closes the connection about 10 s after the reply
+      began (waited for at most 15 s), with the reply cut short.
   flood SOCK N REPLY-FILE
       N clients connect at once and send "status"; TAP results that each gets either the
       full reply in REPLY-FILE (status line included) or the "too many clients" error.
@@ -272,6 +276,25 @@ def cmd_trickle(path):
         "10 s for the whole line)" % took, "ended by: %s after %d bytes" % (how, sent))
 
 
+def cmd_noread(path):
+    s = connect(path, SILENT_LIMIT)
+    s.sendall(b"status\n")
+    t0 = time.monotonic()
+    p = select.poll()
+    p.register(s, select.POLLRDHUP if hasattr(select, "POLLRDHUP") else select.POLLHUP)
+    hup = False
+    while not hup and time.monotonic() - t0 < SILENT_LIMIT:
+        for _, ev in p.poll(200):
+            hup = bool(ev & (select.POLLHUP | getattr(select, "POLLRDHUP", 0)))
+    took = time.monotonic() - t0
+    data, how = read_all(s)
+    s.close()
+    tap(hup and 8.0 <= took <= SILENT_LIMIT and how in ("eof", "reset"),
+        "a client that never reads its reply is closed %.1f s after sending its line "
+        "(limit 10 s to read the reply)" % took,
+        "closed: %s; then read %d bytes, ended by %s" % (hup, len(data), how))
+
+
 def cmd_flood(path, n, reply_file):
     with open(reply_file, "rb") as f:
         full = b"ok\n" + f.read()
@@ -486,6 +509,8 @@ def main(argv):
         cmd_silent(a[0])
     elif cmd == "trickle":
         cmd_trickle(a[0])
+    elif cmd == "noread":
+        cmd_noread(a[0])
     elif cmd == "flood":
         cmd_flood(a[0], int(a[1]), a[2])
     elif cmd == "cap":
