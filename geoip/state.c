@@ -3,6 +3,7 @@
 #include "config.h"
 #include "geoip/state.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,9 @@ struct entry {
     } u;
 };
 
+/* A reload builds its view on a thread of its own, creating entries while the main loop
+ * looks names up; the lock covers the table and the list, not the states themselves. */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct entry *entries, **tail = &entries;
 static struct entry **buckets;
 static size_t nbuckets, nentries; /* nbuckets: 0 or a power of two */
@@ -88,18 +92,20 @@ static struct entry *find(const char *kind, const char *a, const char *b)
 {
     size_t len;
     char *key = make_key(kind, a, b, &len);
-    struct entry *e = key ? lookup(key, len, hash_key(key, len)) : NULL;
+    if (!key)
+        return NULL;
+    pthread_mutex_lock(&lock);
+    struct entry *e = lookup(key, len, hash_key(key, len));
+    pthread_mutex_unlock(&lock);
     free(key);
     return e;
 }
 
-static struct entry *get(const char *kind, const char *a, const char *b, bool *created)
+/* The entry of key (which it takes over), created when missing and readied by init while
+ * the lock still hides it; NULL when out of memory. */
+static struct entry *get_locked(char *key, size_t len, void (*init)(struct entry *, void *),
+                                void *arg)
 {
-    size_t len;
-    char *key = make_key(kind, a, b, &len);
-    *created = false;
-    if (!key)
-        return NULL;
     uint64_t h = hash_key(key, len);
     struct entry *e = lookup(key, len, h);
     if (e || !make_room() || !(e = calloc(1, sizeof(*e)))) {
@@ -114,38 +120,62 @@ static struct entry *get(const char *kind, const char *a, const char *b, bool *c
     *tail = e;
     tail = &e->next;
     nentries++;
-    *created = true;
+    if (init)
+        init(e, arg);
     return e;
+}
+
+static struct entry *get(const char *kind, const char *a, const char *b,
+                         void (*init)(struct entry *, void *), void *arg)
+{
+    size_t len;
+    char *key = make_key(kind, a, b, &len);
+    if (!key)
+        return NULL;
+    pthread_mutex_lock(&lock);
+    struct entry *e = get_locked(key, len, init, arg);
+    pthread_mutex_unlock(&lock);
+    return e;
+}
+
+static void init_addr(struct entry *e, void *arg)
+{
+    atomic_init(&e->u.addr.up, *(bool *)arg);
+}
+
+static void init_region(struct entry *e, void *arg)
+{
+    (void)arg;
+    atomic_init(&e->u.region.drained, false);
+}
+
+static void init_pair(struct entry *e, void *arg)
+{
+    (void)arg;
+    atomic_init(&e->u.svc.drained, false);
+    atomic_init(&e->u.svc.weight, -1);
+    uint32_t id = atomic_load(&npairs);
+    e->u.svc.id = id;
+    if (id < STATE_MAX_PAIRS)
+        pairs[id] = e;
+    atomic_store(&npairs, id + 1);
 }
 
 struct addr_state *state_addr(const char *region, const char *addr, bool initial_up)
 {
-    bool created;
-    struct entry *e = get("addr", region, addr, &created);
-    if (e && created)
-        atomic_init(&e->u.addr.up, initial_up);
+    struct entry *e = get("addr", region, addr, init_addr, &initial_up);
     return e ? &e->u.addr : NULL;
 }
 
 struct region_state *state_region(const char *region)
 {
-    bool created;
-    struct entry *e = get("region", region, NULL, &created);
+    struct entry *e = get("region", region, NULL, init_region, NULL);
     return e ? &e->u.region : NULL;
 }
 
 struct svc_region_state *state_svc_region(const char *service, const char *region)
 {
-    bool created;
-    struct entry *e = get("svc", service, region, &created);
-    if (e && created) {
-        atomic_init(&e->u.svc.weight, -1);
-        uint32_t id = atomic_load(&npairs);
-        e->u.svc.id = id;
-        if (id < STATE_MAX_PAIRS)
-            pairs[id] = e;
-        atomic_store(&npairs, id + 1);
-    }
+    struct entry *e = get("svc", service, region, init_pair, NULL);
     return e ? &e->u.svc : NULL;
 }
 
@@ -193,13 +223,16 @@ static void visit(const struct entry *e, state_visit_fn fn, void *ctx)
 int state_each_admin(state_visit_fn fn, void *ctx)
 {
     /* In order of creation, so that the state file keeps a stable order. */
+    pthread_mutex_lock(&lock);
     for (const struct entry *e = entries; e; e = e->next)
         visit(e, fn, ctx);
+    pthread_mutex_unlock(&lock);
     return 0;
 }
 
 void state_clear_admin(void)
 {
+    pthread_mutex_lock(&lock);
     for (struct entry *e = entries; e; e = e->next) {
         if (strncmp(e->key, "region", 7) == 0)
             atomic_store(&e->u.region.drained, false);
@@ -208,6 +241,7 @@ void state_clear_admin(void)
             atomic_store(&e->u.svc.weight, -1);
         }
     }
+    pthread_mutex_unlock(&lock);
 }
 
 void state_free_all(void)

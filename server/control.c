@@ -8,6 +8,7 @@
 #include "lib/strbuf.h"
 #include "server/commands.h"
 #include "server/ctlproto.h"
+#include "server/daemon.h"
 #include "server/privilege.h"
 
 #include <errno.h>
@@ -41,6 +42,8 @@ struct client {
     struct event *deadline;
     bool replied;
     bool refused; /* over MAX_CLIENTS: told so, then closed once it stops sending */
+    bool waiting; /* for a reload running on its own thread */
+    struct command cmd;
 };
 
 static struct {
@@ -53,6 +56,8 @@ static struct {
 
 static void client_free(struct client *c)
 {
+    if (c->waiting)
+        daemon_reload_forget(c);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -96,12 +101,41 @@ static void reply(struct client *c, bool ok, const char *body)
     arm(c, REPLY_TIMEOUT);
 }
 
+static void reloaded(void *arg, int rc, const char *text)
+{
+    struct client *c = arg;
+    struct strbuf out;
+    sb_init(&out);
+    c->waiting = false;
+    bool ok = command_reload_reply(&c->cmd, rc, text, &out);
+    reply(c, ok && !out.failed, out.failed ? "out of memory" : sb_str(&out));
+    sb_free(&out);
+}
+
+/* A reload runs on a thread of its own; the client hears when it is over, however long
+ * that takes, so its line's deadline no longer applies. */
+static void defer(struct client *c, const struct command *cmd)
+{
+    c->cmd = *cmd;
+    if (daemon_reload_start(reloaded, c) < 0) {
+        reply(c, false, "cannot start a reload now; try again");
+        return;
+    }
+    c->waiting = true;
+    bufferevent_disable(c->bev, EV_READ);
+    evtimer_del(c->deadline);
+}
+
 static void run_line(struct client *c, const char *line, size_t len)
 {
     struct command cmd;
     char err[512];
     if (command_parse(line, len, &cmd, err, sizeof(err)) < 0) {
         reply(c, false, err);
+        return;
+    }
+    if (command_is_deferred(&cmd)) {
+        defer(c, &cmd);
         return;
     }
     struct strbuf out;

@@ -66,6 +66,10 @@ static int become(uid_t uid, gid_t gid, bool set_uid, bool set_gid, struct diag 
     return 0;
 }
 
+/* Set once root is given up: from then on files are read as the process is, and the
+ * groups are never touched again (a reload reads on a thread of its own). */
+static bool dropped;
+
 int privilege_drop(const struct config *c, struct diag *d)
 {
     uid_t uid = 0;
@@ -74,7 +78,10 @@ int privilege_drop(const struct config *c, struct diag *d)
         return -1;
     if (c->server.chroot && confine(c->server.chroot, d) < 0)
         return -1;
-    return become(uid, gid, c->server.user != NULL, c->server.user || c->server.group, d);
+    if (become(uid, gid, c->server.user != NULL, c->server.user || c->server.group, d) < 0)
+        return -1;
+    dropped = true;
+    return 0;
 }
 
 int privilege_read_as(const struct config *c, struct read_identity *saved, struct diag *d)
@@ -83,7 +90,8 @@ int privilege_read_as(const struct config *c, struct read_identity *saved, struc
     gid_t gid = 0, groups[64];
     int n = 64;
     saved->active = false;
-    if (getuid() != 0 || (!c->server.user && !c->server.group) || lookup(c, &uid, &gid, d) < 0)
+    if (dropped || getuid() != 0 || (!c->server.user && !c->server.group) ||
+        lookup(c, &uid, &gid, d) < 0)
         return d->errors ? -1 : 0;
     if (c->server.user) {
         if (getgrouplist(c->server.user, gid, groups, &n) < 0)
