@@ -183,7 +183,7 @@ static void on_loaded(struct view *v, struct diag *d)
         unsigned nf = w.nnow;
         memcpy(failed, w.now, nf * sizeof(*failed));
         w.nnow = 0;
-        notify(failed, nf, -1, "cannot start a thread to reload on\n");
+        notify(failed, nf, -1, "the reload could not be started\n");
     }
     notify(done, n, rc, d->text ? d->text : "");
     diag_free(d);
@@ -252,7 +252,7 @@ static void on_sighup(evutil_socket_t sig, short what, void *arg)
     log_info(reloadjob_running() ? "SIGHUP: a reload is under way; another one follows it"
                                  : "SIGHUP: reading the config and every zone again");
     if (daemon_reload_start(sighup_done, NULL) < 0)
-        log_err("reload failed: cannot start it (out of threads, or too many waiting)");
+        log_err("reload failed: it could not be started (too many waiting for it)");
 }
 
 static void on_usr1(evutil_socket_t sig, short what, void *arg)

@@ -15,12 +15,13 @@
  * failed), d what the load said; both become the callee's. */
 typedef void (*reloadjob_done_fn)(struct view *v, struct diag *d);
 
+/* Starts the thread, which waits for jobs; after root is dropped.  -1 on failure. */
 int reloadjob_init(struct event_base *base, reloadjob_done_fn done) F_WUNUSED;
 
-/* Starts loading path on a new thread, keeping zones of old (the current view, which must
- * stay current until done is called) that fail.  -1 when no thread could be started. */
+/* Starts loading path on that thread, keeping zones of old (the current view, which must
+ * stay current until done is called) that fail.  -1 when a job is under way already. */
 int reloadjob_start(const char *path, const struct view *old) F_WUNUSED;
 bool reloadjob_running(void);
 
-/* Waits for a running job and throws its result away; at exit. */
+/* Waits for a job under way, throws its result away and ends the thread; at exit. */
 void reloadjob_shutdown(void);
