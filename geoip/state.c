@@ -3,13 +3,17 @@
 #include "config.h"
 #include "geoip/state.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Entries are few (regions × addresses, services × regions) and created only while a
- * config loads, so a list searched by name is enough. */
+/* A config may hold thousands of regions and services, and every service has an entry
+ * for every region, so entries are found through a hash table that doubles as it fills;
+ * a list keeps their order of creation for the state file. */
 struct entry {
-    struct entry *next;
+    struct entry *next;  /* in order of creation */
+    struct entry *hnext; /* in its bucket */
+    uint64_t hash;
     char *key;
     size_t klen; /* the parts and their NUL separators */
     union {
@@ -20,97 +24,165 @@ struct entry {
     } u;
 };
 
-static struct entry *entries;
+/* A reload builds its view on a thread of its own, creating entries while the main loop
+ * looks names up; the lock covers the table and the list, not the states themselves. */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct entry *entries, **tail = &entries;
+static struct entry **buckets;
+static size_t nbuckets, nentries; /* nbuckets: 0 or a power of two */
 /* Pair ids to their entries, written before an id is published through a view. */
 static struct entry *pairs[STATE_MAX_PAIRS];
 static _Atomic uint32_t npairs;
 
-/* Builds the key into key (NUL bytes separate the parts, so "a"+"bc" and "ab"+"c" differ)
- * and returns its length, or 0 when it does not fit. */
-static size_t make_key(const char *kind, const char *a, const char *b, char *key, size_t size)
+/* The key of kind/a/b (NUL bytes separate the parts, so "a"+"bc" and "ab"+"c" differ),
+ * malloc'd, with its length in len; NULL when out of memory. */
+static char *make_key(const char *kind, const char *a, const char *b, size_t *len)
 {
     size_t la = strlen(kind), lb = strlen(a), lc = b ? strlen(b) + 1 : 0;
-    size_t n = la + 1 + lb + 1 + lc;
-    if (n > size)
-        return 0;
+    char *key = malloc(la + 1 + lb + 1 + lc);
+    if (!key)
+        return NULL;
     memcpy(key, kind, la + 1);
     memcpy(key + la + 1, a, lb + 1);
     if (b)
         memcpy(key + la + lb + 2, b, lc);
-    return n;
+    *len = la + 1 + lb + 1 + lc;
+    return key;
+}
+
+/* FNV-1a, 64 bits: keys are short names that the operator wrote. */
+static uint64_t hash_key(const char *key, size_t len)
+{
+    uint64_t h = 14695981039346656037ull;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)key[i]) * 1099511628211ull;
+    return h;
 }
 
 /* The entry with the len bytes of key, or NULL. */
-static struct entry *lookup(const char *key, size_t len)
+static struct entry *lookup(const char *key, size_t len, uint64_t h)
 {
-    for (struct entry *e = entries; len && e; e = e->next)
-        if (e->klen == len && memcmp(e->key, key, len) == 0)
+    if (!nbuckets)
+        return NULL;
+    for (struct entry *e = buckets[h & (nbuckets - 1)]; e; e = e->hnext)
+        if (e->hash == h && e->klen == len && memcmp(e->key, key, len) == 0)
             return e;
     return NULL;
 }
 
-static struct entry *find(const char *kind, const char *a, const char *b, char *key, size_t size)
+/* Keeps the table at most one entry per bucket on average; false when out of memory. */
+static bool make_room(void)
 {
-    size_t len = make_key(kind, a, b, key, size);
-    return lookup(key, len);
+    if (nentries < nbuckets)
+        return true;
+    size_t n = nbuckets ? 2 * nbuckets : 256;
+    struct entry **b = calloc(n, sizeof(*b));
+    if (!b)
+        return false;
+    for (struct entry *e = entries; e; e = e->next) {
+        e->hnext = b[e->hash & (n - 1)];
+        b[e->hash & (n - 1)] = e;
+    }
+    free(buckets);
+    buckets = b;
+    nbuckets = n;
+    return true;
 }
 
-static struct entry *get(const char *kind, const char *a, const char *b, bool *created)
+static struct entry *find(const char *kind, const char *a, const char *b)
 {
-    char key[512];
-    size_t len = make_key(kind, a, b, key, sizeof(key));
-    struct entry *e = lookup(key, len);
-    *created = false;
-    if (e || !len)
-        return e;
-    e = calloc(1, sizeof(*e));
-    if (!e || !(e->key = malloc(len))) {
-        free(e);
+    size_t len;
+    char *key = make_key(kind, a, b, &len);
+    if (!key)
         return NULL;
-    }
-    memcpy(e->key, key, len);
-    e->klen = len;
-    e->next = entries;
-    entries = e;
-    *created = true;
+    pthread_mutex_lock(&lock);
+    struct entry *e = lookup(key, len, hash_key(key, len));
+    pthread_mutex_unlock(&lock);
+    free(key);
     return e;
+}
+
+/* The entry of key (which it takes over), created when missing and readied by init while
+ * the lock still hides it; NULL when out of memory. */
+static struct entry *get_locked(char *key, size_t len, void (*init)(struct entry *, void *),
+                                void *arg)
+{
+    uint64_t h = hash_key(key, len);
+    struct entry *e = lookup(key, len, h);
+    if (e || !make_room() || !(e = calloc(1, sizeof(*e)))) {
+        free(key);
+        return e;
+    }
+    e->key = key;
+    e->klen = len;
+    e->hash = h;
+    e->hnext = buckets[h & (nbuckets - 1)];
+    buckets[h & (nbuckets - 1)] = e;
+    *tail = e;
+    tail = &e->next;
+    nentries++;
+    if (init)
+        init(e, arg);
+    return e;
+}
+
+static struct entry *get(const char *kind, const char *a, const char *b,
+                         void (*init)(struct entry *, void *), void *arg)
+{
+    size_t len;
+    char *key = make_key(kind, a, b, &len);
+    if (!key)
+        return NULL;
+    pthread_mutex_lock(&lock);
+    struct entry *e = get_locked(key, len, init, arg);
+    pthread_mutex_unlock(&lock);
+    return e;
+}
+
+static void init_addr(struct entry *e, void *arg)
+{
+    atomic_init(&e->u.addr.up, *(bool *)arg);
+}
+
+static void init_region(struct entry *e, void *arg)
+{
+    (void)arg;
+    atomic_init(&e->u.region.drained, false);
+}
+
+static void init_pair(struct entry *e, void *arg)
+{
+    (void)arg;
+    atomic_init(&e->u.svc.drained, false);
+    atomic_init(&e->u.svc.weight, -1);
+    uint32_t id = atomic_load(&npairs);
+    e->u.svc.id = id;
+    if (id < STATE_MAX_PAIRS)
+        pairs[id] = e;
+    atomic_store(&npairs, id + 1);
 }
 
 struct addr_state *state_addr(const char *region, const char *addr, bool initial_up)
 {
-    bool created;
-    struct entry *e = get("addr", region, addr, &created);
-    if (e && created)
-        atomic_init(&e->u.addr.up, initial_up);
+    struct entry *e = get("addr", region, addr, init_addr, &initial_up);
     return e ? &e->u.addr : NULL;
 }
 
 struct region_state *state_region(const char *region)
 {
-    bool created;
-    struct entry *e = get("region", region, NULL, &created);
+    struct entry *e = get("region", region, NULL, init_region, NULL);
     return e ? &e->u.region : NULL;
 }
 
 struct svc_region_state *state_svc_region(const char *service, const char *region)
 {
-    bool created;
-    struct entry *e = get("svc", service, region, &created);
-    if (e && created) {
-        atomic_init(&e->u.svc.weight, -1);
-        uint32_t id = atomic_load(&npairs);
-        e->u.svc.id = id;
-        if (id < STATE_MAX_PAIRS)
-            pairs[id] = e;
-        atomic_store(&npairs, id + 1);
-    }
+    struct entry *e = get("svc", service, region, init_pair, NULL);
     return e ? &e->u.svc : NULL;
 }
 
 struct service_state *state_service(const char *service)
 {
-    bool created;
-    struct entry *e = get("service", service, NULL, &created);
+    struct entry *e = get("service", service, NULL, NULL, NULL);
     return e ? &e->u.service : NULL;
 }
 
@@ -123,8 +195,7 @@ struct state_shift *state_service_plan(struct service_state *st)
 
 struct service_state *state_service_find(const char *service)
 {
-    char key[512];
-    struct entry *e = find("service", service, NULL, key, sizeof(key));
+    struct entry *e = find("service", service, NULL);
     return e ? &e->u.service : NULL;
 }
 
@@ -146,15 +217,13 @@ uint32_t state_pair_count(void)
 
 struct region_state *state_region_find(const char *region)
 {
-    char key[512];
-    struct entry *e = find("region", region, NULL, key, sizeof(key));
+    struct entry *e = find("region", region, NULL);
     return e ? &e->u.region : NULL;
 }
 
 struct svc_region_state *state_svc_region_find(const char *service, const char *region)
 {
-    char key[512];
-    struct entry *e = find("svc", service, region, key, sizeof(key));
+    struct entry *e = find("svc", service, region);
     return e ? &e->u.svc : NULL;
 }
 
@@ -175,16 +244,14 @@ static void visit(const struct entry *e, state_visit_fn fn, void *ctx)
  * memory. */
 static struct entry **oldest_first(size_t *count)
 {
-    size_t n = 0;
-    for (const struct entry *e = entries; e; e = e->next)
-        n++;
+    /* The list is in order of creation; a reload's thread may add to it meanwhile. */
+    pthread_mutex_lock(&lock);
+    size_t n = nentries, i = 0;
     struct entry **all = malloc((n ? n : 1) * sizeof(*all));
-    if (!all)
-        return NULL;
-    size_t i = n;
-    for (struct entry *e = entries; e; e = e->next)
-        all[--i] = e;
-    *count = n;
+    for (struct entry *e = entries; all && e && i < n; e = e->next)
+        all[i++] = e;
+    pthread_mutex_unlock(&lock);
+    *count = i;
     return all;
 }
 
@@ -230,6 +297,7 @@ int state_each_service(state_service_fn fn, void *ctx)
 
 void state_clear_admin(void)
 {
+    pthread_mutex_lock(&lock);
     for (struct entry *e = entries; e; e = e->next) {
         if (strncmp(e->key, "region", 7) == 0)
             atomic_store(&e->u.region.drained, false);
@@ -243,6 +311,7 @@ void state_clear_admin(void)
                 e->u.service.shift->n = 0;
         }
     }
+    pthread_mutex_unlock(&lock);
 }
 
 void state_free_all(void)
@@ -257,4 +326,8 @@ void state_free_all(void)
         free(e->key);
         free(e);
     }
+    tail = &entries;
+    free(buckets);
+    buckets = NULL;
+    nbuckets = nentries = 0;
 }

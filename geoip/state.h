@@ -2,7 +2,9 @@
  * health (from probes), each region's drain, and per-service weights and drains (from the
  * control socket).  Entries are created by name when a config is loaded and never move,
  * so a view holds plain pointers to them; workers read them with relaxed atomic loads and
- * see a change on their next query, without a lock.  Only the main loop writes.
+ * see a change on their next query, without a lock.  Only the main loop changes states;
+ * entries are also created by the thread that builds a reload's view, under a lock that
+ * covers finding and creating entries (never answering a query).
  * SPDX-License-Identifier: MIT */
 #pragma once
 

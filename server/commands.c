@@ -577,20 +577,30 @@ static bool cmd_failback(const struct command *cmd, struct strbuf *out)
 
 /* ---- reload, stats, explain, version, help ---------------------------------------------- */
 
+bool command_reload_reply(const struct command *cmd, int rc, const char *text, struct strbuf *out)
+{
+    const char *verdict = daemon_reload_verdict(rc);
+    log_lines(text);
+    log_msg(rc == 0 ? LOG_LVL_INFO : LOG_LVL_ERR, "%s (control)", verdict);
+    struct strbuf body;
+    sb_init(&body);
+    sb_printf(&body, "%s%s", text ? text : "", verdict);
+    bool ok = rc == 0 ? done(cmd, out, sb_str(&body)) : fail(cmd, out, "%s", sb_str(&body));
+    sb_free(&body);
+    return ok;
+}
+
+/* One zone; the whole config is reloaded by the control socket through
+ * daemon_reload_start, since that finishes later. */
 static bool cmd_reload(const struct command *cmd, struct strbuf *out)
 {
     struct diag d;
     diag_init(&d);
-    int rc = cmd->nargs ? daemon_reload_zone(cmd->args[0], &d) : daemon_reload(&d);
-    const char *verdict = daemon_reload_verdict(rc);
-    log_lines(d.text);
-    log_msg(rc == 0 ? LOG_LVL_INFO : LOG_LVL_ERR, "%s (control)", verdict);
-    struct strbuf text;
-    sb_init(&text);
-    sb_printf(&text, "%s%s", d.text ? d.text : "", verdict);
+    int rc = cmd->nargs ? daemon_reload_zone(cmd->args[0], &d) : -1;
+    if (!cmd->nargs)
+        diag_error(&d, NULL, 0, 0, "a reload of the config cannot be run from here");
+    bool ok = command_reload_reply(cmd, rc, d.text, out);
     diag_free(&d);
-    bool ok = rc == 0 ? done(cmd, out, sb_str(&text)) : fail(cmd, out, "%s", sb_str(&text));
-    sb_free(&text);
     return ok;
 }
 

@@ -32,5 +32,15 @@ struct command {
 int command_parse(const char *line, size_t len, struct command *cmd, char *err,
                   size_t errsize) F_WUNUSED;
 
-/* Carries cmd out; the reply body goes to out.  True when the command succeeded. */
+/* Carries cmd out; the reply body goes to out.  True when the command succeeded.  A
+ * reload of the whole config (command_is_deferred) is started by the caller instead. */
 bool command_run(const struct command *cmd, struct strbuf *out) F_WUNUSED;
+
+static inline bool command_is_deferred(const struct command *cmd)
+{
+    return cmd->kind == CMD_RELOAD && cmd->nargs == 0;
+}
+
+/* The reply to a reload that ended with rc (daemon_reload_start) and text; logs it too. */
+bool command_reload_reply(const struct command *cmd, int rc, const char *text,
+                          struct strbuf *out) F_WUNUSED;

@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: MIT */
 #include "config.h"
 #include "server/confparse.h"
+#include "server/statefile.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -12,18 +13,23 @@
 
 /* ---- names ---- */
 
-/* Region, check and service names travel through control commands and metric labels,
- * so they keep to an alphabet that needs no quoting in either. */
+/* Region, check and service names travel through control commands, metric labels and
+ * the state file, so they keep to an alphabet that needs no quoting in any, and to the
+ * length the state file holds. */
 void check_name(struct yw *w, yaml_node_t *k, const char *kind, const char *name,
                 const char *example)
 {
     const char *p = name;
     while (is_alnum(*p) || *p == '_' || *p == '.' || *p == '-')
         p++;
-    if (*name && !*p)
-        return;
-    yw_error(w, k, "%s name \"%s\" may only use letters, digits, '_', '.' and '-'; e.g. %s", kind,
-             name, example);
+    if (*p || !*name) {
+        yw_error(w, k, "%s name \"%s\" may only use letters, digits, '_', '.' and '-'; e.g. %s",
+                 kind, name, example);
+    } else if (p - name > STATEFILE_NAME_MAX) {
+        /* The state file could not keep a drain or weight set on it. */
+        yw_error(w, k, "%s name \"%.20s...\" is %zu characters long; the limit is %d", kind, name,
+                 (size_t)(p - name), STATEFILE_NAME_MAX);
+    }
 }
 
 /* "a, b, c" from the name (first member) of n items stride bytes apart; the list is

@@ -16,6 +16,7 @@
 #include "server/dnstap.h"
 #include "server/querylog.h"
 #include "server/shift.h"
+#include "server/reloadjob.h"
 #include "server/statefile.h"
 #include "server/stats.h"
 #include "server/tcp.h"
@@ -91,15 +92,15 @@ static void warn_unapplied(const struct config *old, const struct config *c)
         log_warn("server.listen and server.workers changes take effect on restart only");
 }
 
-int daemon_reload(struct diag *d)
+/* Makes v (loaded by a reload job) current; what the load said is in d.  Returns 0, 1 or
+ * -1 as daemon_reload_start's callers are told. */
+static int take_view(struct view *v, struct diag *d)
 {
-    struct view *old = view_current();
-    struct view *v = loader_load(d0.conf_path, old, false, d);
     if (!v) {
         count_reload(-1);
         return -1;
     }
-    warn_unapplied(old->conf, v->conf);
+    warn_unapplied(view_current()->conf, v->conf);
     fleet_check_reload(v->conf);
     view_publish(v);
     tcp_configure(v->conf);
@@ -115,6 +116,77 @@ int daemon_reload(struct diag *d)
     return rc;
 }
 
+/* Who waits for the reload under way (now) and for the one that follows it (next): a
+ * request made during a reload may follow a change the running one has not seen. */
+struct waiter {
+    reload_done_fn fn;
+    void *arg;
+};
+#define MAX_WAITERS 128
+
+static struct {
+    struct waiter now[MAX_WAITERS], next[MAX_WAITERS];
+    unsigned nnow, nnext;
+} w;
+
+static int start_job(void)
+{
+    return reloadjob_start(d0.conf_path, view_current());
+}
+
+static void notify(struct waiter *list, unsigned n, int rc, const char *text)
+{
+    for (unsigned i = 0; i < n; i++)
+        if (list[i].fn)
+            list[i].fn(list[i].arg, rc, text);
+}
+
+static void on_loaded(struct view *v, struct diag *d)
+{
+    int rc = take_view(v, d);
+    struct waiter done[MAX_WAITERS];
+    unsigned n = w.nnow;
+    memcpy(done, w.now, n * sizeof(*done));
+    memcpy(w.now, w.next, w.nnext * sizeof(*w.now));
+    w.nnow = w.nnext;
+    w.nnext = 0;
+    /* The next reload starts before anyone hears of this one, so that a waiter that asks
+     * again at once joins it. */
+    if (w.nnow && start_job() < 0) {
+        struct waiter failed[MAX_WAITERS];
+        unsigned nf = w.nnow;
+        memcpy(failed, w.now, nf * sizeof(*failed));
+        w.nnow = 0;
+        notify(failed, nf, -1, "the reload could not be started\n");
+    }
+    notify(done, n, rc, d->text ? d->text : "");
+    diag_free(d);
+}
+
+int daemon_reload_start(reload_done_fn fn, void *arg)
+{
+    bool running = reloadjob_running();
+    struct waiter *list = running ? w.next : w.now;
+    unsigned *n = running ? &w.nnext : &w.nnow;
+    for (unsigned i = 0; i < *n; i++)
+        if (list[i].fn == fn && list[i].arg == arg)
+            return 0; /* SIGHUPs in a row: one reload, one verdict */
+    if (*n >= MAX_WAITERS || (!running && start_job() < 0))
+        return -1;
+    list[(*n)++] = (struct waiter){fn, arg};
+    return 0;
+}
+
+void daemon_reload_forget(void *arg)
+{
+    for (unsigned i = 0; i < w.nnow; i++)
+        if (w.now[i].arg == arg)
+            w.now[i].fn = NULL;
+    for (unsigned i = 0; i < w.nnext; i++)
+        if (w.next[i].arg == arg)
+            w.next[i].fn = NULL;
+}
+
 const char *daemon_reload_verdict(int rc)
 {
     return rc == 0  ? "reload done"
@@ -124,6 +196,11 @@ const char *daemon_reload_verdict(int rc)
 
 int daemon_reload_zone(const char *zone, struct diag *d)
 {
+    /* The job keeps zones of the current view: it must stay current until the job ends. */
+    if (reloadjob_running()) {
+        diag_error(d, NULL, 0, 0, "a reload of the config is under way; try again when it is done");
+        return -1;
+    }
     struct view *v = loader_reload_zone(view_current(), zone, d);
     count_reload(v ? 0 : -1);
     if (!v)
@@ -139,8 +216,8 @@ int daemon_reload_zone(const char *zone, struct diag *d)
 static void on_resign(evutil_socket_t fd, short what, void *arg)
 {
     time_t now = time(NULL);
-    if (now < d0.resign_retry)
-        return;
+    if (now < d0.resign_retry || reloadjob_running())
+        return; /* a reload under way signs what it loads; this tick waits for it */
     const struct zonedb *db = view_current()->db;
     for (size_t i = 0; i < db->nzones; i++) {
         const struct zone *z = db->zones[i];
@@ -163,19 +240,23 @@ static void on_resign(evutil_socket_t fd, short what, void *arg)
     }
 }
 
-static void on_sighup(evutil_socket_t sig, short what, void *arg)
+static void sighup_done(void *arg, int rc, const char *text)
 {
-    struct diag d;
-    diag_init(&d);
-    /* A big zone takes a while: the operator sees that the signal arrived. */
-    log_info("SIGHUP: reading the config and every zone again");
-    int rc = daemon_reload(&d);
-    log_lines(d.text);
+    (void)arg;
+    log_lines(text);
     log_msg(rc == 0  ? LOG_LVL_INFO
             : rc > 0 ? LOG_LVL_WARN
                      : LOG_LVL_ERR,
             "%s", daemon_reload_verdict(rc));
-    diag_free(&d);
+}
+
+static void on_sighup(evutil_socket_t sig, short what, void *arg)
+{
+    /* A big zone takes a while: the operator sees that the signal arrived. */
+    log_info(reloadjob_running() ? "SIGHUP: a reload is under way; another one follows it"
+                                 : "SIGHUP: reading the config and every zone again");
+    if (daemon_reload_start(sighup_done, NULL) < 0)
+        log_err("reload failed: it could not be started (too many waiting for it)");
 }
 
 static void on_usr1(evutil_socket_t sig, short what, void *arg)
@@ -293,7 +374,8 @@ int daemon_run(const char *conf_path, struct view *v)
         evsignal_add(usr1, NULL) == 0 && d0.resign_timer &&
         event_add(d0.resign_timer, &second) == 0 && start_listeners(v->conf) == 0 &&
         probe_init(d0.base, on_health) == 0 && shift_init(d0.base) == 0 &&
-        fleet_start(d0.base, daemon_state_changed) == 0) {
+        fleet_start(d0.base, daemon_state_changed) == 0 &&
+        reloadjob_init(d0.base, on_loaded) == 0) {
         probe_sync(v->conf);
         daemon_state_changed(); /* a service may be failing open from the start (initial: down) */
         count_reload(0);        /* start-up is the first complete load */
@@ -301,6 +383,7 @@ int daemon_run(const char *conf_path, struct view *v)
         event_base_dispatch(d0.base);
         status = 0;
     }
+    reloadjob_shutdown(); /* before anything it reads goes away */
     udp_stop();
     tcp_stop();
     control_stop();

@@ -13,10 +13,15 @@
  * status. */
 int daemon_run(const char *conf_path, struct view *v) F_WUNUSED;
 
-/* Reloads config and zones from the config file: what fails keeps serving its previous
- * version.  Returns 0 when everything loaded, 1 when the new config is serving but some
- * zone kept its previous version, -1 when nothing changed; the details go to d. */
-int daemon_reload(struct diag *d) F_WUNUSED;
+/* Reloads config and zones from the config file on a thread of its own; the main loop
+ * keeps running meanwhile.  When it is over, on the main loop, fn(arg, rc, text): rc 0
+ * when everything loaded, 1 when the new config is serving but some zone kept its
+ * previous version, -1 when nothing changed; text holds the details, a line each.  A
+ * request made during a reload is served by the one after it.  -1 when it cannot start. */
+typedef void (*reload_done_fn)(void *arg, int rc, const char *text);
+int daemon_reload_start(reload_done_fn fn, void *arg) F_WUNUSED;
+/* arg is going away: its fn is not called. */
+void daemon_reload_forget(void *arg);
 
 /* Reloads one zone from its file, keeping the config.  0, or -1 with the reason in d
  * while the zone's previous version keeps serving. */

@@ -4,6 +4,7 @@
 #include "server/loader.h"
 #include "geoip/dyn.h"
 #include "lib/readfile.h"
+#include "server/privilege.h"
 #include "zones/dname.h"
 #include "zones/sign/sign.h"
 #include "zones/zonefile.h"
@@ -249,25 +250,30 @@ static struct view *load_zones(struct config *c, struct dyn *dyn, const struct v
     return v;
 }
 
-/* The services and regions of a config without errors, or NULL after saying why. */
-static struct dyn *build_dyn(const struct config *c, struct diag *d)
-{
-    unsigned before = d->errors;
-    check_accounts(c, d);
-    return d->errors == before ? dyn_new(c, d) : NULL;
-}
-
 struct view *loader_load(const char *path, const struct view *old, bool strict, struct diag *d)
 {
     struct config *c = conf_load(path, d);
     if (!c)
         return NULL;
-    struct dyn *dyn = build_dyn(c, d);
-    if (!dyn) {
+    unsigned before = d->errors;
+    check_accounts(c, d);
+    if (d->errors != before) {
         conf_free(c);
         return NULL;
     }
-    return load_zones(c, dyn, old, strict, d);
+    struct read_identity as;
+    if (privilege_read_as(c, &as, d) < 0) {
+        conf_free(c);
+        return NULL;
+    }
+    struct dyn *dyn = dyn_new(c, d);
+    struct view *v = NULL;
+    if (dyn)
+        v = load_zones(c, dyn, old, strict, d);
+    else
+        conf_free(c);
+    privilege_read_restore(&as);
+    return v;
 }
 
 struct view *loader_check(const char *path, struct diag *d)
@@ -276,8 +282,18 @@ struct view *loader_check(const char *path, struct diag *d)
     struct config *c = conf_read(path, d, &clean);
     if (!c)
         return NULL;
-    /* A config with errors may be half-filled: only its zones are read from it. */
-    return load_zones(c, clean ? build_dyn(c, d) : NULL, NULL, true, d);
+    if (!clean) /* half-filled, perhaps: only its zones are read from it, as this user */
+        return load_zones(c, NULL, NULL, true, d);
+    unsigned before = d->errors;
+    check_accounts(c, d);
+    if (d->errors != before)
+        return load_zones(c, NULL, NULL, true, d);
+    struct read_identity as;
+    if (privilege_read_as(c, &as, d) < 0)
+        return load_zones(c, NULL, NULL, true, d);
+    struct view *v = load_zones(c, dyn_new(c, d), NULL, true, d);
+    privilege_read_restore(&as);
+    return v;
 }
 
 /* The config's entry for zone name (any case, trailing dot optional), or NULL. */

@@ -1,4 +1,4 @@
-/* metrics.c — Prometheus text exposition at /metrics (libevent's evhttp on the main loop).
+/* metrics.c — Prometheus text exposition at /metrics (served by scrape.c on the main loop).
  * Workers' counters are summed at scrape time; nothing here touches the query path.
  * SPDX-License-Identifier: MIT */
 #include "config.h"
@@ -13,21 +13,14 @@
 #include "server/rcode.h"
 #include "server/shift.h"
 #include "server/signstatus.h"
+#include "server/scrape.h"
 #include "server/stats.h"
 #include "server/tcp.h"
 #include "server/view.h"
 #include "zones/dname.h"
 
-#include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
-
-#include <event2/buffer.h>
-#include <event2/http.h>
-
-#define METRICS_HEADERS_MAX 8192 /* bytes of request line and headers */
-#define METRICS_TIMEOUT_S   10   /* to send a request, or to read the answer */
-
-static struct evhttp *http;
 
 static void family(struct strbuf *b, const char *name, const char *type, const char *help)
 {
@@ -237,65 +230,12 @@ static void render(struct strbuf *b)
             dnstap_dropped());
 }
 
-static void on_metrics(struct evhttp_request *req, void *arg)
-{
-    struct strbuf b;
-    sb_init(&b);
-    render(&b);
-    struct evbuffer *out = evbuffer_new();
-    if (!out || b.failed) {
-        evhttp_send_error(req, HTTP_INTERNAL, "out of memory");
-    } else {
-        evbuffer_add(out, sb_str(&b), b.len);
-        evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
-                          "text/plain; version=0.0.4; charset=utf-8");
-        evhttp_send_reply(req, HTTP_OK, "OK", out);
-    }
-    if (out)
-        evbuffer_free(out);
-    sb_free(&b);
-}
-
-static void on_other(struct evhttp_request *req, void *arg)
-{
-    evhttp_send_error(req, HTTP_NOTFOUND, "only /metrics is served here");
-}
-
 int metrics_start(struct event_base *base, const struct config *c, struct diag *d)
 {
-    if (!c->server.metrics)
-        return 0;
-    char host[256];
-    const char *colon = strrchr(c->server.metrics, ':');
-    snprintf(host, sizeof(host), "%.*s", (int)(colon - c->server.metrics), c->server.metrics);
-    size_t hl = strlen(host);
-    if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') { /* "[::1]:9153" */
-        memmove(host, host + 1, hl - 2);
-        host[hl - 2] = '\0';
-    }
-    http = evhttp_new(base);
-    if (!http || evhttp_bind_socket(http, host, (uint16_t)atoi(colon + 1)) < 0) {
-        diag_error(d, NULL, 0, 0,
-                   "cannot serve metrics on %s: the address is in use or not "
-                   "local",
-                   c->server.metrics);
-        return -1;
-    }
-    /* A scrape is one short GET.  Without these bounds a client could send one endless
-     * header line, which libevent buffers whole and rescans on every read, on the main
-     * loop that also runs reloads, probes and the control socket. */
-    evhttp_set_max_headers_size(http, METRICS_HEADERS_MAX);
-    evhttp_set_max_body_size(http, 0);
-    evhttp_set_timeout(http, METRICS_TIMEOUT_S);
-    evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
-    evhttp_set_cb(http, "/metrics", on_metrics, NULL);
-    evhttp_set_gencb(http, on_other, NULL);
-    return 0;
+    return c->server.metrics ? scrape_start(base, c->server.metrics, render, d) : 0;
 }
 
 void metrics_stop(void)
 {
-    if (http)
-        evhttp_free(http);
-    http = NULL;
+    scrape_stop();
 }

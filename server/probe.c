@@ -14,7 +14,9 @@
 #include <sys/time.h>
 #include <time.h>
 
-#define BODY_MAX (64 * 1024) /* enough to look for a marker; more is not read */
+/* Enough to look for a marker.  The transfer stops there: a backend that streams an
+ * endless body would otherwise be read at full speed until the probe times out. */
+#define BODY_MAX (64 * 1024)
 
 /* The check as this probe runs it: copied, since configs come and go. */
 struct settings {
@@ -40,8 +42,9 @@ struct probe {
     char errbuf[CURL_ERROR_SIZE];
     char *body;
     size_t body_len;
-    bool seen; /* kept by the last sync */
-    bool up;   /* this node's own view; the address's state unless a fleet decides */
+    bool capped; /* the transfer was stopped at BODY_MAX */
+    bool seen;   /* kept by the last sync */
+    bool up;     /* this node's own view; the address's state unless a fleet decides */
 };
 
 static struct {
@@ -143,6 +146,8 @@ static const char *failure_kind(CURLcode rc)
 /* Whether the probe passed, with a one-line reason either way. */
 static bool judge(struct probe *p, CURLcode rc, char *why, size_t size)
 {
+    if (rc == CURLE_WRITE_ERROR && p->capped)
+        rc = CURLE_OK; /* stopped by on_body: the status and the first BODY_MAX bytes are in */
     if (rc != CURLE_OK) {
         snprintf(why, size, "%s: %.72s", failure_kind(rc),
                  p->errbuf[0] ? p->errbuf : curl_easy_strerror(rc));
@@ -209,6 +214,7 @@ static void probe_reset(struct probe *p)
     p->headers = NULL;
     p->body = NULL;
     p->body_len = 0;
+    p->capped = false;
 }
 
 static void on_done(CURL *easy, CURLcode rc, void *arg)
@@ -229,14 +235,16 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
 {
     struct probe *p = arg;
     size_t len = size * n, room = BODY_MAX - p->body_len;
-    if (!p->s.body[0] || room == 0)
-        return len; /* nothing to look for, or enough kept */
-    if (!p->body && !(p->body = malloc(BODY_MAX)))
-        return 0;
     size_t take = len < room ? len : room;
-    memcpy(p->body + p->body_len, data, take);
-    p->body_len += take;
-    return len;
+    if (p->s.body[0] && !p->body && !(p->body = malloc(BODY_MAX)))
+        return 0;
+    if (p->body)
+        memcpy(p->body + p->body_len, data, take);
+    p->body_len += take; /* counted even when nothing is looked for */
+    if (p->body_len < BODY_MAX)
+        return len;
+    p->capped = true;
+    return 0; /* enough: curl stops the transfer */
 }
 
 static CURL *easy_for(struct probe *p)

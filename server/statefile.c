@@ -943,14 +943,17 @@ int statefile_save(const char *path, struct diag *d)
     if (state_each_admin(snapshot_add, &s) == 0 && state_each_pair(snapshot_held, &s) == 0 &&
         state_each_service(snapshot_plan, &s) == 0 && !s.oom)
         render(&t, &s);
-    if (!t.s || t.failed)
+    /* A decision the file cannot hold would be lost at the next start: refuse it rather
+     * than write the rest and let the caller say ok. */
+    if (s.invalid)
+        diag_error(d, path, 0, 0,
+                   "a region or service name is not one the state file can hold (1 to %d "
+                   "letters, digits, '_', '.' or '-')",
+                   STATEFILE_NAME_MAX);
+    else if (!t.s || t.failed)
         diag_error(d, path, 0, 0, "cannot save the state file: out of memory");
     else
         rc = write_atomic(path, t.s, t.len, d);
-    if (!rc && s.invalid)
-        diag_warn(d, path, 0, 0,
-                  "state: a name that is not a valid region or service name was left out of the "
-                  "state file");
     snapshot_free(&s);
     sb_free(&t);
     return rc;

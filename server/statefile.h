@@ -33,7 +33,7 @@
 #include "server/ctlproto.h"
 
 #define STATEFILE_WEIGHT_MAX CTL_WEIGHT_MAX /* as `meridianctl weight` accepts */
-#define STATEFILE_NAME_MAX   253 /* so that a service/region pair fits the registry's key */
+#define STATEFILE_NAME_MAX   253            /* the config refuses longer region and service names */
 #define STATEFILE_SIZE_MAX   (4 * 1024 * 1024) /* a real one is a few KiB */
 
 /* Reads the state file at path and applies it to the registry over what the config says:

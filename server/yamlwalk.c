@@ -117,9 +117,46 @@ static void reject_more_documents(struct yw *w, yaml_parser_t *p, const char *te
     yaml_document_delete(&next);
 }
 
+#define YW_DEPTH_MAX 64
+
+/* libyaml's scanner takes time that grows with the square of the nesting depth, so a file
+ * nested a hundred thousand levels deep would hold up a reload for most of a minute.  A
+ * first pass over the events, which stops at the first level too deep, refuses such a
+ * file before the document is built.  Syntax errors are left to the real load. */
+static bool nesting_ok(struct yw *w, const char *text, size_t len)
+{
+    yaml_parser_t p;
+    yaml_event_t ev;
+    unsigned depth = 0;
+    bool ok = true, end = false;
+    if (!yaml_parser_initialize(&p))
+        return true; /* the real load reports it */
+    yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
+    while (ok && !end && yaml_parser_parse(&p, &ev)) {
+        if (ev.type == YAML_SEQUENCE_START_EVENT || ev.type == YAML_MAPPING_START_EVENT)
+            depth++;
+        else if (ev.type == YAML_SEQUENCE_END_EVENT || ev.type == YAML_MAPPING_END_EVENT)
+            depth--;
+        end = ev.type == YAML_STREAM_END_EVENT;
+        if (depth > YW_DEPTH_MAX) {
+            diag_error(w->d, w->file, (unsigned)ev.start_mark.line + 1,
+                       (unsigned)ev.start_mark.column + 1,
+                       "lists and mappings nested more than %d levels deep; no setting needs "
+                       "that many",
+                       YW_DEPTH_MAX);
+            ok = false;
+        }
+        yaml_event_delete(&ev);
+    }
+    yaml_parser_delete(&p);
+    return ok;
+}
+
 static bool load_document(struct yw *w, const char *text, size_t len, const char *noun)
 {
     yaml_parser_t p;
+    if (!nesting_ok(w, text, len))
+        return false;
     if (!yaml_parser_initialize(&p)) {
         diag_error(w->d, w->file, 0, 0, "out of memory while reading the YAML");
         return false;

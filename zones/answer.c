@@ -229,6 +229,17 @@ static void referral(struct ans *a, const struct cur *c, const struct node *cut)
     }
 }
 
+/* Whether name (lower-case) is the question or an earlier link of the chain. */
+static bool seen_before(const struct ans *a, const uint8_t *name, size_t len)
+{
+    if (len == a->q.qname_len && !memcmp(name, a->q.qname, len))
+        return true;
+    for (unsigned i = 0; i < a->chain; i++)
+        if (dname_len(a->names[i]) == len && !memcmp(a->names[i], name, len))
+            return true;
+    return false;
+}
+
 /* Continues resolution at target (a name in wire form inside rdata, any case). */
 static void follow(struct ans *a, const uint8_t *target, uint16_t ptr)
 {
@@ -240,6 +251,8 @@ static void follow(struct ans *a, const uint8_t *target, uint16_t ptr)
     dname_lower(name);
     if (!dname_is_sub(name, len, a->zone->name, a->zone->namelen))
         return; /* out of zone: the resolver takes it from here */
+    if (seen_before(a, name, len))
+        return; /* a loop: each RRset is in the answer once already */
     struct cur next = {name, len, 0, a->offs[a->chain], ptr, false};
     next.labels = dname_label_offsets(name, a->offs[a->chain]);
     a->chain++;

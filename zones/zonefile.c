@@ -19,6 +19,11 @@
 
 #include <ldns/ldns.h>
 
+#define RDATA_MAX     65535
+#define LDNS_TEXT_MAX 65000 /* characters of a record's data, below what ldns reads */
+#define STR_(x)       #x
+#define STR(x)        STR_(x)
+
 #define MAX_TOKENS        4096
 #define MAX_INCLUDE_DEPTH 8
 #define MAX_INCLUDES      1000        /* files per zone: a file included over and over is refused */
@@ -46,6 +51,7 @@ struct source {
     uint8_t origin[DNAME_MAX + 1];
     unsigned depth;
     const struct source *includer; /* the file that included this one, or NULL */
+    bool good;                     /* an entry of this file has been read without error */
 };
 
 /* What carries over from entry to entry, across $INCLUDE too. */
@@ -389,6 +395,10 @@ static ldns_status rdata_ldns(struct reader *r, const struct source *s, const st
     size_t need = 16 + type->len;
     for (size_t i = 0; i < n; i++)
         need += t[i].len + 1;
+    /* ldns reads at most 65535 bytes of a record's text and drops the rest without a word,
+     * which would serve a long TXT record cut short. */
+    if (need - 16 - type->len > LDNS_TEXT_MAX)
+        return LDNS_STATUS_RDATA_OVERFLOW;
     if (!text_reserve(r, need))
         return LDNS_STATUS_MEM_ERR;
     size_t k = (size_t)sprintf(r->text, ". 0 IN %.*s", (int)type->len, type->p);
@@ -426,6 +436,14 @@ static void err_at(struct reader *r, const struct source *s, const char *fmt, co
                    size_t arglen)
 {
     char msg[512];
+    /* A file that has not yet given one good entry may be no zone file at all, say a
+     * secret that $INCLUDE names: its text stays out of the messages. */
+    if (!s->good) {
+        diag_error(r->d, s->path, r->e.line, 0,
+                   "not a zone file entry (its text is not shown, since nothing before it in "
+                   "this file is one either); is this a zone file?");
+        return;
+    }
     snprintf(msg, sizeof(msg), fmt, (int)arglen, arg);
     diag_error(r->d, s->path, r->e.line, 0, "%s", msg);
 }
@@ -686,12 +704,29 @@ static void entry_record(struct reader *r, struct source *s)
         if (number_out_of_range(r, s, (uint16_t)type, typetok, rd, nrd))
             return;
         ldns_status st = rdata_ldns(r, s, typetok, rd, nrd);
+        if (st == LDNS_STATUS_RDATA_OVERFLOW) {
+            err_at(r, s,
+                   "%.*s record too long: its text runs past " STR(
+                       LDNS_TEXT_MAX) " characters, more than this server reads for one record",
+                   typetok->p, typetok->len);
+            return;
+        }
         if (st != LDNS_STATUS_OK) {
             rdata_error(r, s, (uint16_t)type, typetok, rd, nrd, st);
             return;
         }
         rdata = ldns_buffer_begin(r->wire);
         rdlen = (int)ldns_buffer_position(r->wire);
+    }
+    if (rdlen > RDATA_MAX) {
+        /* RDLENGTH is 16 bits (RFC 1035 §3.2.1): more could only be served cut short. */
+        char msg[160];
+        snprintf(msg, sizeof(msg),
+                 "%%.*s record too long: its data would be %d bytes, the most a record holds is "
+                 "%d",
+                 rdlen, RDATA_MAX);
+        err_at(r, s, msg, typetok->p, typetok->len);
+        return;
     }
     zb_add(r->zb, r->prev_owner, dname_len(r->prev_owner), (uint16_t)type, ttl, rdata,
            (size_t)rdlen, s->path, e->line);
@@ -720,10 +755,12 @@ static int read_source(struct reader *r, struct source *s)
     while ((rc = next_entry(r, s)) != 0) {
         if (rc < 0)
             continue;
+        unsigned before = r->d->errors;
         if (!r->e.blank_owner && r->e.tok[0].p[0] == '$')
             directive(r, s);
         else
             entry_record(r, s);
+        s->good |= r->d->errors == before;
     }
     free(s->text);
     return r->d->errors == errors ? 0 : -1;

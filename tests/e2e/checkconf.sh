@@ -113,6 +113,19 @@ printf 'server:\n  listen: ["127.0.0.1:5300"\nzones: {\n' >"$D/syntax.yaml"
 run_check "$D/syntax.yaml"
 errors_are "broken YAML syntax: file:line:column" "^$(re "$D/syntax.yaml"):[0-9]+:[0-9]+: error: "
 
+# 100,000 levels of nesting: refused at the 65th, before libyaml spends long on the rest
+# (run_check's timeout turns a long wait into a failure).
+python3 -c 'import sys; sys.stdout.write("server:\n  listen: " + "[" * 100000 + "]" * 100000 + "\n")' \
+    >"$D/deep.yaml"
+run_check "$D/deep.yaml"
+errors_are "nesting 100,000 deep: refused at file:line:column" \
+    "^$(re "$D/deep.yaml"):2:73: error: lists and mappings nested more than 64 levels deep"
+printf 'server:\n  listen: %s"127.0.0.1:5300"%s\nzones:\n  example.com: example.com.zone\n' \
+    "$(printf '%.0s[' {1..10})" "$(printf '%.0s]' {1..10})" >"$D/nested.yaml"
+run_check "$D/nested.yaml"
+check_match "nesting 12 deep is read as usual (an error about the value, not the depth)" \
+    "nested\.yaml:2:12: error: listen address" "$ERR"
+
 run_check "$D/does-not-exist.yaml"
 errors_are "a missing config: the path and the reason" \
     "^$(re "$D/does-not-exist.yaml"): error: .*No such file"

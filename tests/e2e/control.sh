@@ -259,6 +259,10 @@ SUM=$(state_sum)
 python3 "$CTLPY" silent "$SOCK" >"$D/silent.out" 2>&1 &
 SILENT_PID=$!
 wait_for grep -q "silent client connected" "$D/silent.out" || diag "the silent client did not connect"
+# And one that sends its line a byte a second: its deadline is for the whole line.
+python3 "$CTLPY" trickle "$SOCK" >"$D/trickle.out" 2>&1 &
+TRICKLE_PID=$!
+wait_for grep -qs "trickling client connected" "$D/trickle.out" || diag "the trickling client did not connect"
 
 check_ctl "weight of an unknown service: exit 1" 1 '^no service "nosuch"; see status$' weight nosuch us-east-1 5
 check_ctl "weight of an unknown region: exit 1" 1 '^no region "nowhere"; see status$' weight api nowhere 5
@@ -340,6 +344,8 @@ only pay "the first server keeps answering DNS" "$EU"
 # The silent client of part 3 has sat on its connection all this time.
 wait "$SILENT_PID"
 py_tap "$CTLPY" replay "$D/silent.out"
+wait "$TRICKLE_PID"
+py_tap "$CTLPY" replay "$D/trickle.out"
 
 # ---- 6. crash safety: kill -9 at random moments while weights change ------------------------
 

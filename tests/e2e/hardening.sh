@@ -206,11 +206,14 @@ server:
   workers: 2
   user: nobody
   group: nogroup
+  control: $P/ctl.sock
 zones:
   example.com: example.com.zone
 EOF
     chmod 644 "$P"/*
     start_server "$P/priv.yaml"
+    check_eq "the control socket belongs to the server's user and group, mode 0660" \
+        "660 nobody nogroup" "$(stat -c '%a %U %G' "$P/ctl.sock")"
     status=$(cat "/proc/$SERVER_PID/status")
     check_match "Uid: real, effective, saved and filesystem are all 65534" \
         "^Uid:[[:space:]]+65534[[:space:]]+65534[[:space:]]+65534[[:space:]]+65534$" "$status"
@@ -224,6 +227,26 @@ EOF
     check_dns "the reloaded zone is served" "new.example.com A" \
         --answer "new.example.com. 60 IN A 192.0.2.77"
 
+    # Zones are read as the server's user from the start, not as root until the first
+    # reload: an $INCLUDE of a file only root may read fails now, as a reload would.
+    stop_server
+    printf 'secret 60 IN TXT "root only"\n' >"$P/secret.inc"
+    chmod 600 "$P/secret.inc"
+    cp "$P/example.com.zone" "$P/incl.zone"
+    printf '$INCLUDE secret.inc\n' >>"$P/incl.zone"
+    sed -e "s/example.com.zone/incl.zone/" -e "s/:$PORT/:$(free_port)/" \
+        -e "s|$P/ctl.sock|$P/ctl2.sock|" "$P/priv.yaml" >"$P/incl.yaml"
+    chmod 644 "$P/incl.zone" "$P/incl.yaml"
+    out=$(timeout 10 "$MERIDIAND" -t -c "$P/incl.yaml" 2>&1)
+    check "-t as root with user: nobody: a zone including a root-only file fails ($?)" \
+        test $? -eq 1
+    check_match "... because nobody may not read it" \
+        "secret\.inc: error: cannot read the zone file: Permission denied" "$out"
+    timeout 10 "$MERIDIAND" -c "$P/incl.yaml" >"$D/meridiand.incl.log" 2>&1
+    rc=$?
+    check "start-up with that zone fails too (exit $rc)" test "$rc" -ne 0 -a "$rc" -ne 124
+    chmod 644 "$P/secret.inc"
+    check "once nobody may read it, -t passes" quietly timeout 10 "$MERIDIAND" -t -c "$P/incl.yaml"
     sed -e 's/user: nobody/user: no-such-user/' -e "s/:$PORT/:$(free_port)/" "$P/priv.yaml" \
         >"$P/nouser.yaml"
     timeout 10 "$MERIDIAND" -c "$P/nouser.yaml" >"$D/meridiand.nouser.log" 2>&1

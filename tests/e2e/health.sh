@@ -662,6 +662,38 @@ else
     stop_backends
 fi
 
+# ---- a backend that streams an endless body -----------------------------------------------
+
+# The probe reads at most 64 KiB of a body and stops the transfer there, passing on the
+# status and the marker, instead of reading until its timeout.
+PORT=$(free_port)
+printf '%s\n%s\n' "$ZONE_HEAD" 'endless 30 IN DYNA endless' >"$TEST_TMP/endless.zone"
+cat >"$TEST_TMP/endless.yaml" <<EOF
+server:
+  listen: ["127.0.0.1:$PORT"]
+  workers: 1
+regions:
+  e1: { addresses: [127.0.0.91], check: endless }
+  e2: { addresses: [127.0.0.92] }
+checks:
+  endless: { url: "http://{address}:$HP/health", body: "ALIVE", interval: 1s, timeout: 900ms, fall: 1, rise: 1 }
+services:
+  endless: { policy: failover, order: [e1, e2] }
+zones:
+  example.com: endless.zone
+EOF
+start_backend http 127.0.0.91 "$HP"
+set_answer 127.0.0.91 "endless ALIVE"
+start_server "$TEST_TMP/endless.yaml"
+check "endless body: three probes ended" wait_for requests_at_least 127.0.0.91 3 '^endless '
+most=$(grep '^endless ' "$BE/127.0.0.91/requests" | awk '$2 > m { m = $2 } END { print m + 0 }')
+check "endless body: each probe took at most 16 MiB before it stopped reading ($most bytes)" \
+    test "$most" -lt $((16 << 20))
+check_answer "endless body: the status and marker pass, e1 answers" endless.example.com "" 127.0.0.91
+check "endless body: e1 never went down" test "$(log_count 'health: e1 .* is DOWN')" -eq 0
+stop_server
+stop_backend 127.0.0.91
+
 # =============================================================================================
 # 6. meridiand -t: the bound of each check, and warnings where a TTL is shorter
 # =============================================================================================

@@ -207,6 +207,12 @@ check "... long before 64 MiB were sent (${sent_mb} MiB)" test "${sent_mb:-64}" 
 check_eq "... and the next scrape answers" 200 \
     "$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "http://127.0.0.1:$MPORT/metrics")"
 
+# HEAD, a request trickled a byte at a time (10 s for the whole request), idle clients
+# past the cap of 64.
+py_tap "$E2E_DIR/hardening/scrapeloris.py" "$MPORT" head
+py_tap "$E2E_DIR/hardening/scrapeloris.py" "$MPORT" trickle 10
+py_tap "$E2E_DIR/hardening/scrapeloris.py" "$MPORT" cap 100 64
+
 S=$(scrape)
 version=$("$MERIDIAND" -V | awk '{ print $2 }')
 check_series "meridian_build_info names the version meridiand -V prints" meridian_build_info \

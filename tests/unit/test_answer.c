@@ -32,6 +32,10 @@ static const char zone_text[] =
     "out CNAME www.example.net.\n"
     "loop1 CNAME loop2\n"
     "loop2 CNAME loop1\n"
+    "r1 CNAME r2\n"
+    "r2 CNAME r3\n"
+    "r3 CNAME R1\n"
+    "me DNAME me\n"
     "dangling CNAME nothere\n"
     "a.b.c TXT \"deep\"\n"
     "*.w TXT \"wild\"\n"
@@ -275,11 +279,28 @@ START_TEST(cname_out_of_zone_and_dangling)
 }
 END_TEST
 
+/* A loop ends where a name repeats (matched without regard to case): each RRset once. */
 START_TEST(cname_loop_bounded)
 {
     ldns_pkt *r = ask("loop1.example.com.", LDNS_RR_TYPE_A);
-    ck_assert_int_le(ldns_pkt_ancount(r), 9);
-    ck_assert_int_ge(ldns_pkt_ancount(r), 2);
+    ck_assert_int_eq(ldns_pkt_get_rcode(r), LDNS_RCODE_NOERROR);
+    ck_section(r, ANS,
+               "loop1.example.com. 3600 CNAME loop2.example.com.\n"
+               "loop2.example.com. 3600 CNAME loop1.example.com.");
+    ldns_pkt_free(r);
+    r = ask("R2.example.com.", LDNS_RR_TYPE_A);
+    ck_assert_int_eq(ldns_pkt_get_rcode(r), LDNS_RCODE_NOERROR);
+    ck_section(r, ANS,
+               "R2.example.com. 3600 CNAME r3.example.com.\n"
+               "r3.example.com. 3600 CNAME R1.example.com.\n"
+               /* the zone's spelling: compression only points at equal bytes (RFC 4343) */
+               "R1.example.com. 3600 CNAME r2.example.com.");
+    ldns_pkt_free(r);
+    r = ask("x.me.example.com.", LDNS_RR_TYPE_A);
+    ck_assert_int_eq(ldns_pkt_get_rcode(r), LDNS_RCODE_NOERROR);
+    ck_section(r, ANS,
+               "me.example.com. 3600 DNAME me.example.com.\n"
+               "x.me.example.com. 3600 CNAME x.me.example.com.");
     ldns_pkt_free(r);
 }
 END_TEST

@@ -803,6 +803,37 @@ START_TEST(region_errors)
 }
 END_TEST
 
+/* A drain or weight on a name the state file cannot hold would be lost at the next start,
+ * so the config refuses such names: 253 characters load, 254 do not. */
+START_TEST(name_length_limit)
+{
+    char yaml[1024], name[301];
+    memset(name, 'r', 300);
+    name[253] = '\0';
+    snprintf(yaml, sizeof(yaml),
+             "regions:\n  %s: { addresses: [192.0.2.1] }\nservices:\n  %s: { policy: failover, "
+             "order: [%s] }\n",
+             name, name, name);
+    conf_free(load_ok(yaml));
+    teardown();
+    setup();
+    name[253] = 'r';
+    name[254] = '\0';
+    char svc[301];
+    memset(svc, 's', 300);
+    svc[300] = '\0';
+    snprintf(yaml, sizeof(yaml),
+             "regions:\n  %s: { addresses: [192.0.2.1] }\nservices:\n  %s: { policy: failover, "
+             "order: [%s] }\n",
+             name, svc, name);
+    FAILS_WITH(yaml,
+               ":2:3: error: region name \"rrrrrrrrrrrrrrrrrrrr...\" is 254 characters long; the "
+               "limit is 253",
+               ":4:3: error: service name \"ssssssssssssssssssss...\" is 300 characters long; the "
+               "limit is 253");
+}
+END_TEST
+
 START_TEST(region_check_reference)
 {
     FAILS_WITH("checks:\n  web-health: { url: \"http://{address}/\" }\n"
@@ -1148,8 +1179,8 @@ static Suite *conf_suite(void)
         {"geoip",
          {nets, many_nets_one_duplicate, nets_host_bits, nets_errors, geoip_fields_and_databases}},
         {"regions",
-         {region_forms, region_errors, region_check_reference, check_fields, check_type_rules,
-          check_values}},
+         {region_forms, region_errors, name_length_limit, region_check_reference, check_fields,
+          check_type_rules, check_values}},
         {"services",
          {geo_map_keys_and_sets, geo_map_errors, policy_keys, failback_and_ttl_degraded,
           policy_needs, weighted_and_failover_sets, weight_errors, nearest_needs_locations,

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static struct diag d;
@@ -628,6 +629,92 @@ START_TEST(save_replaces_old_file)
 }
 END_TEST
 
+/* The registry of a big config: 2,000 regions × 200 services, every pair found again as
+ * the same entry, ids in order of creation, long names kept whole. */
+START_TEST(registry_many_pairs)
+{
+    enum { NR = 2000, NS = 200 };
+    static struct svc_region_state *made[NS][NR];
+    char svc[32], reg[32];
+    for (unsigned s = 0; s < NS; s++)
+        for (unsigned r = 0; r < NR; r++) {
+            snprintf(svc, sizeof(svc), "s%u", s);
+            snprintf(reg, sizeof(reg), "r%u", r);
+            ck_assert_ptr_nonnull(made[s][r] = state_svc_region(svc, reg));
+            ck_assert_uint_eq(made[s][r]->id, s * NR + r);
+        }
+    for (unsigned s = 0; s < NS; s++)
+        for (unsigned r = 0; r < NR; r++) {
+            snprintf(svc, sizeof(svc), "s%u", s);
+            snprintf(reg, sizeof(reg), "r%u", r);
+            ck_assert_ptr_eq(state_svc_region_find(svc, reg), made[s][r]);
+            ck_assert_ptr_eq(state_svc_region(svc, reg), made[s][r]);
+        }
+    /* "s1"+"23" and "s12"+"3" are different pairs. */
+    ck_assert_ptr_ne(state_svc_region_find("s1", "r23"), state_svc_region_find("s12", "r3"));
+    ck_assert_ptr_null(state_svc_region_find("s200", "r0"));
+    const char *sn, *rn;
+    ck_assert(state_pair_names(5, &sn, &rn));
+    ck_assert_str_eq(sn, "s0");
+    ck_assert_str_eq(rn, "r5");
+
+    char longsvc[301], longreg[301];
+    memset(longsvc, 's', 300);
+    memset(longreg, 'r', 300);
+    longsvc[300] = longreg[300] = '\0';
+    struct svc_region_state *l = state_svc_region(longsvc, longreg);
+    ck_assert_ptr_nonnull(l);
+    ck_assert_ptr_eq(state_svc_region_find(longsvc, longreg), l);
+    ck_assert_ptr_nonnull(state_region(longreg));
+    ck_assert_ptr_eq(state_region_find(longreg), state_region(longreg));
+}
+END_TEST
+
+/* A decision on a name the file cannot hold is refused as a whole: the save fails (so
+ * the command is not acknowledged) and the file on disk stays as it was. */
+START_TEST(save_refuses_unholdable_name)
+{
+    drain_region("eu-west-1");
+    ck_assert_int_eq(statefile_save(path, &d), 0);
+    char *before = slurp(path, NULL);
+    ck_assert_ptr_nonnull(before);
+    char longname[256];
+    memset(longname, 'r', 254);
+    longname[254] = '\0';
+    struct region_state *r = state_region(longname);
+    ck_assert_ptr_nonnull(r);
+    atomic_store(&r->drained, true);
+    ck_assert_int_eq(statefile_save(path, &d), -1);
+    ck_assert_ptr_nonnull(strstr(d.text, "not one the state file can hold"));
+    char *after = slurp(path, NULL);
+    ck_assert_str_eq(after, before);
+    free(before);
+    free(after);
+}
+END_TEST
+
+/* A temporary file left by a crash (its writer's PID is gone) is removed at load; one a
+ * live process may still be writing is not. */
+START_TEST(stale_temps_removed)
+{
+    pid_t child = fork();
+    ck_assert_int_ge(child, 0);
+    if (child == 0)
+        _exit(0);
+    ck_assert_int_eq(waitpid(child, NULL, 0), child);
+    char dead[256], live[256];
+    snprintf(dead, sizeof(dead), "%s.tmp.%ld", path, (long)child);
+    snprintf(live, sizeof(live), "%s.tmp.%ld", path, (long)getpid());
+    write_text(dead, "version: 1\n");
+    write_text(live, "version: 1\n");
+    write_text(path, "version: 1\n");
+    ck_assert_int_eq(statefile_load(path, NULL, &d), 0);
+    ck_assert_int_ne(access(dead, F_OK), 0);
+    ck_assert_int_eq(access(live, F_OK), 0);
+    unlink(live);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("statefile");
@@ -635,6 +722,9 @@ static Suite *suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, round_trip);
+    tcase_add_test(tc, registry_many_pairs);
+    tcase_add_test(tc, save_refuses_unholdable_name);
+    tcase_add_test(tc, stale_temps_removed);
     tcase_add_test(tc, format_is_readable);
     tcase_add_test(tc, holds_and_plans_round_trip);
     tcase_add_test(tc, bad_plans_are_corrupt);

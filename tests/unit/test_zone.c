@@ -384,6 +384,51 @@ START_TEST(record_limit)
 }
 END_TEST
 
+/* A long TXT record is served whole or refused with its line, never cut short: ldns reads
+ * only so much of a record's text and drops the rest without a word. */
+START_TEST(long_txt_whole_or_refused)
+{
+    size_t cap = 300 * 260 + 512;
+    char *text = malloc(cap), *strings = malloc(cap);
+    ck_assert_ptr_nonnull(text);
+    ck_assert_ptr_nonnull(strings);
+    size_t k = 0;
+    for (int i = 0; i < 250; i++) {
+        strings[k++] = '"';
+        memset(strings + k, 'a' + i % 26, 255);
+        k += 255;
+        strings[k++] = '"';
+        strings[k++] = ' ';
+    }
+    strings[k] = '\0';
+    snprintf(text, cap, HEAD "big TXT %s\n", strings);
+    struct diag d;
+    struct zone *z = load(text, &d);
+    ck_assert_msg(z != NULL, "%s", d.text ? d.text : "");
+    const struct rrset *t = node_rrset(find(z, "big.example.com."), 16);
+    ck_assert_ptr_nonnull(t);
+    ck_assert_uint_eq(((unsigned)t->wire[8] << 8) | t->wire[9], 250 * 256); /* RDLENGTH */
+    ck_assert_uint_eq(t->wire[10 + 249 * 256], 255);
+    ck_assert_uint_eq(t->wire[10 + 249 * 256 + 1], 'a' + 249 % 26);
+    diag_free(&d);
+    zone_release(z);
+
+    /* 260 strings of 255: 66,560 bytes, more than a record holds. */
+    for (int i = 250; i < 260; i++) {
+        strings[k++] = '"';
+        memset(strings + k, 'z', 255);
+        k += 255;
+        strings[k++] = '"';
+        strings[k++] = ' ';
+    }
+    strings[k] = '\0';
+    snprintf(text, cap, HEAD "big TXT %s\n", strings);
+    expect_error(text, "example.com.zone:8: error: TXT record too long");
+    free(text);
+    free(strings);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("zone");
@@ -411,6 +456,7 @@ static Suite *suite(void)
     tcase_add_test(tc, error_missing_file);
     tcase_add_test(tc, all_errors_reported_at_once);
     tcase_add_test(tc, record_limit);
+    tcase_add_test(tc, long_txt_whole_or_refused);
     suite_add_tcase(s, tc);
     return s;
 }

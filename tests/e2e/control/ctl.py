@@ -17,6 +17,13 @@
   silent SOCK
       Connects and sends nothing; shows that a second client is answered meanwhile and that
       the silent one is cut off after about 10 s (waited for at most 15 s).
+  trickle SOCK
+      Sends a line one byte a second, never its newline; shows that the server cuts it off
+      about 10 s after it connected, though bytes keep coming (waited for at most 15 s).
+  noread SOCK
+      Sends "status" and never reads the reply (which must be bigger than the socket's
+      buffer); shows that the server closes the connection about 10 s after the reply
+      began (waited for at most 15 s), with the reply cut short.
   flood SOCK N REPLY-FILE
       N clients connect at once and send "status"; TAP results that each gets either the
       full reply in REPLY-FILE (status line included) or the "too many clients" error.
@@ -244,6 +251,50 @@ def cmd_silent(path):
         "ended by: %s, data: %r" % (how, rest[:200]))
 
 
+def cmd_trickle(path):
+    t0 = time.monotonic()
+    s = connect(path, 1.0)
+    print("# trickling client connected")
+    sys.stdout.flush()
+    how, sent = "still open", 0
+    while time.monotonic() - t0 < SILENT_LIMIT:
+        try:
+            s.sendall(b"version"[sent % 7:sent % 7 + 1])
+            sent += 1
+            chunk = s.recv(4096)  # waits up to 1 s: the pace of the trickle
+            if not chunk:
+                how = "eof"
+                break
+        except socket.timeout:
+            continue
+        except (BrokenPipeError, ConnectionResetError) as e:
+            how = e.__class__.__name__
+            break
+    took = time.monotonic() - t0
+    tap(how != "still open" and 8.0 <= took <= SILENT_LIMIT - 2,
+        "a client sending one byte a second is cut off %.1f s after it connected (limit "
+        "10 s for the whole line)" % took, "ended by: %s after %d bytes" % (how, sent))
+
+
+def cmd_noread(path):
+    s = connect(path, SILENT_LIMIT)
+    s.sendall(b"status\n")
+    t0 = time.monotonic()
+    p = select.poll()
+    p.register(s, select.POLLRDHUP if hasattr(select, "POLLRDHUP") else select.POLLHUP)
+    hup = False
+    while not hup and time.monotonic() - t0 < SILENT_LIMIT:
+        for _, ev in p.poll(200):
+            hup = bool(ev & (select.POLLHUP | getattr(select, "POLLRDHUP", 0)))
+    took = time.monotonic() - t0
+    data, how = read_all(s)
+    s.close()
+    tap(hup and 8.0 <= took <= SILENT_LIMIT and how in ("eof", "reset"),
+        "a client that never reads its reply is closed %.1f s after sending its line "
+        "(limit 10 s to read the reply)" % took,
+        "closed: %s; then read %d bytes, ended by %s" % (hup, len(data), how))
+
+
 def cmd_flood(path, n, reply_file):
     with open(reply_file, "rb") as f:
         full = b"ok\n" + f.read()
@@ -256,10 +307,7 @@ def cmd_flood(path, n, reply_file):
             s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             s.connect(path)
             s.settimeout(15.0)
-            try:
-                s.sendall(b"status\n")
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # refused as busy before the line went out: the reply is still there
+            s.sendall(b"status\n")  # a refused client is read too: no reset
             results[i] = read_all(s)
             s.close()
         except Exception as e:  # noqa: BLE001 — every failure is a result here
@@ -273,12 +321,12 @@ def cmd_flood(path, n, reply_file):
         t.join(max(0.1, 20.0 - (time.monotonic() - t0)))
     took = time.monotonic() - t0
     full_n = sum(1 for r in results if r and r[0] == full and r[1] == "eof")
-    busy_n = sum(1 for r in results if r and r[0] == BUSY and r[1] in ("eof", "reset"))
-    other = [r for r in results if not r or (r[0] != full and r[0] != BUSY)]
+    busy_n = sum(1 for r in results if r and r[0] == BUSY and r[1] == "eof")
+    other = [r for r in results if not r or r[1] != "eof" or (r[0] != full and r[0] != BUSY)]
     dnswire.note("%d clients at once: %d full replies, %d busy, %.2f s" % (n, full_n, busy_n, took))
     tap(full_n + busy_n == n and full_n > 0,
         "%d clients at once: each got the full status or \"too many control clients\" "
-        "(%d full, %d busy), none hung" % (n, full_n, busy_n),
+        "and an end of file, never a reset (%d full, %d busy)" % (n, full_n, busy_n),
         "other outcomes (first 3): %r" % [(r[0][:120], r[1]) if r else "hung" for r in other][:3])
 
 
@@ -301,8 +349,8 @@ def cmd_cap(path, n, limit=64):
         for c in ready:
             spoke[c] = read_all(c)
     held = [i for i, c in enumerate(conns) if c not in spoke]
-    busy = [i for i, c in enumerate(conns) if c in spoke and spoke[c][0] == BUSY]
-    odd = [(i, spoke[c]) for i, c in enumerate(conns) if c in spoke and spoke[c][0] != BUSY]
+    busy = [i for i, c in enumerate(conns) if c in spoke and spoke[c] == (BUSY, "eof")]
+    odd = [(i, spoke[c]) for i, c in enumerate(conns) if c in spoke and spoke[c] != (BUSY, "eof")]
     dnswire.note("%d silent clients: %d held open, %d refused as busy (first refused: #%s)"
                  % (n, len(held), len(busy), busy[0] if busy else "-"))
     tap(not odd and n - limit <= len(busy) and len(held) <= limit and
@@ -459,6 +507,10 @@ def main(argv):
         cmd_bad(a[0])
     elif cmd == "silent":
         cmd_silent(a[0])
+    elif cmd == "trickle":
+        cmd_trickle(a[0])
+    elif cmd == "noread":
+        cmd_noread(a[0])
     elif cmd == "flood":
         cmd_flood(a[0], int(a[1]), a[2])
     elif cmd == "cap":

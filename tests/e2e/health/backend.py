@@ -5,7 +5,9 @@
   backend.py http ADDR PORT DIR [CERT KEY]
       HTTP (HTTPS with CERT and KEY) on ADDR:PORT.  Each request reads DIR/answer, a line
       "STATUS [BODY]" (default "200 OK") or "hang" (read the request, never answer),
-      answers with it, and appends "STATUS HOST" to DIR/requests.
+      answers with it, and appends "STATUS HOST" to DIR/requests.  "endless TEXT" answers
+      200 with TEXT and then bytes without end, until the client stops taking them, and
+      appends "endless BYTES" (how many were sent) instead.
   backend.py tcp ADDR PORT DIR
       Accepts connections on ADDR:PORT and closes them; appends "accept ADDR TIME" to
       DIR/requests per connection (TIME: seconds since the epoch).
@@ -48,6 +50,9 @@ def http_main(addr, port, directory, cert=None, key=None):
                 append(directory, "hang %s" % self.headers.get("Host", "-"))
                 time.sleep(30)  # longer than any probe waits; the thread is a daemon
                 return
+            if line.startswith("endless"):
+                self.endless(line[8:].encode())
+                return
             status, _, body = (line or "200 OK").partition(" ")
             code = int(status)
             data = b"" if code in (204, 304) else (body + "\n").encode()
@@ -58,6 +63,22 @@ def http_main(addr, port, directory, cert=None, key=None):
                 self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
+
+        def endless(self, text):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.end_headers()
+            sent, block = 0, b"x" * 65536
+            try:
+                self.wfile.write(text)
+                sent = len(text)
+                while sent < 1 << 33:  # 8 GiB: a bound for a client that never stops
+                    self.wfile.write(block)
+                    sent += len(block)
+            except OSError:
+                pass
+            append(directory, "endless %d" % sent)
+            self.close_connection = True
 
         def log_message(self, *args):
             pass  # the requests file is the log
