@@ -186,6 +186,9 @@ struct view *loader_load(const char *path, const struct view *old, bool strict, 
         conf_free(c);
         return NULL;
     }
+    for (unsigned i = 0; i < dyn_service_count(dyn); i++)
+        if (dyn_service_tree_note(dyn, i))
+            diag_note(d, "service %s: %s", dyn_service_name(dyn, i), dyn_service_tree_note(dyn, i));
     struct services sv = {c, dyn};
     struct zone **zones = calloc(c->nzones ? c->nzones : 1, sizeof(*zones));
     size_t n = 0;
