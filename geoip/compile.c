@@ -68,6 +68,8 @@ struct walk {
     struct decide_buf buf;
     struct dslot *dmemo;
     size_t dcap, dused;
+    struct dkey last; /* the last decision asked for, and its id */
+    uint32_t last_id;
     struct sslot *smemo;
     size_t scap, sused;
     uint32_t *skeys;
@@ -124,6 +126,10 @@ static uint32_t decide(struct walk *w, unsigned depth, const struct dyn_choice *
                        const void *rows, struct outcome o)
 {
     struct dkey k = {net, rows, o};
+    /* Neighbouring networks often share their record: ask the table only on a change. */
+    if (w->dused && dkey_eq(&w->last, &k))
+        return w->last_id;
+    w->last = k;
     if (w->dused * 2 >= w->dcap && !dmemo_grow(w)) {
         w->failed = true;
         return 0;
@@ -131,7 +137,7 @@ static uint32_t decide(struct walk *w, unsigned depth, const struct dyn_choice *
     size_t i = dkey_hash(&k) & (w->dcap - 1);
     for (; w->dmemo[i].used; i = (i + 1) & (w->dcap - 1))
         if (dkey_eq(&w->dmemo[i].key, &k))
-            return w->dmemo[i].id;
+            return w->last_id = w->dmemo[i].id;
     struct location loc = {.family = w->family, .bits = (uint8_t)depth, .net = net, .known = true};
     memcpy(loc.addr, w->addr, sizeof(loc.addr));
     if (o.db >= 0) {
@@ -147,7 +153,7 @@ static uint32_t decide(struct walk *w, unsigned depth, const struct dyn_choice *
     }
     w->dmemo[i] = (struct dslot){k, id, true};
     w->dused++;
-    return id;
+    return w->last_id = id;
 }
 
 static struct outcome outcome_of(const struct walk *w, const struct geodb_cursor *c)
@@ -280,18 +286,20 @@ static const void *table_rows(const struct walk *w, unsigned depth)
     return rows;
 }
 
-static struct result walk(struct walk *w, const struct geodb_cursor *c, unsigned depth);
+static struct result walk(struct walk *w, const struct geodb_cursor *c, unsigned depth, bool quiet);
 
 static struct result split(struct walk *w, const struct geodb_cursor *c, unsigned depth,
                            bool forced, const struct dyn_choice *net, const void *rows)
 {
+    /* No operator or table network covers this prefix or lies in it: none below either. */
+    bool quiet = !forced && !net && !rows;
     struct geodb_cursor next[MAX_DBS];
     struct result r[2];
     for (unsigned b = 0; b < 2; b++) {
         for (unsigned i = 0; i < w->ndb; i++)
             next[i] = geodb_down(w->d->geodb, i, c[i], b);
         set_bit(w->addr, depth, b);
-        r[b] = walk(w, next, depth + 1);
+        r[b] = walk(w, next, depth + 1, quiet);
         set_bit(w->addr, depth, 0);
     }
     if (r[0].ref == r[1].ref && (r[0].ref & DT_LEAF) && !forced && depth >= w->min_leaf)
@@ -306,7 +314,7 @@ static struct result split(struct walk *w, const struct geodb_cursor *c, unsigne
     return (struct result){ref, r[0].zero, r[0].zero_id};
 }
 
-static struct result walk(struct walk *w, const struct geodb_cursor *c, unsigned depth)
+static struct result walk(struct walk *w, const struct geodb_cursor *c, unsigned depth, bool quiet)
 {
     if (w->failed)
         return (struct result){DT_LEAF, {-1, 0}, 0};
@@ -317,12 +325,12 @@ static struct result walk(struct walk *w, const struct geodb_cursor *c, unsigned
         struct geodb_cursor z[MAX_DBS];
         for (unsigned i = 0; i < w->ndb; i++)
             z[i] = c[i].step == GEODB_NODE ? (struct geodb_cursor){GEODB_NONE, 0} : c[i];
-        return walk(w, z, depth);
+        return walk(w, z, depth, quiet);
     }
-    bool forced = deeper_network(w, depth);
+    bool forced = !quiet && deeper_network(w, depth);
     const struct dyn_choice *net =
-        w->d->nets ? nettree_lookup(w->d->nets, w->family, w->addr, depth, NULL) : NULL;
-    const void *rows = table_rows(w, depth);
+        !quiet && w->d->nets ? nettree_lookup(w->d->nets, w->family, w->addr, depth, NULL) : NULL;
+    const void *rows = quiet ? NULL : table_rows(w, depth);
     if (!forced && depth >= w->min_leaf && (net || at_end)) {
         struct outcome o = at_end ? outcome_of(w, c) : zero_outcome(w, c, depth);
         uint32_t id = decide(w, depth, net, rows, o);
@@ -348,7 +356,7 @@ static void walk_family(struct walk *w, int family)
     memset(w->addr, 0, sizeof(w->addr));
     for (unsigned i = 0; i < w->ndb; i++)
         start[i] = geodb_start(w->d->geodb, i, family);
-    w->t->root[family == AF_INET6] = walk(w, start, 0).ref;
+    w->t->root[family == AF_INET6] = walk(w, start, 0, false).ref;
 }
 
 /* ---- the inputs, as a key -------------------------------------------------------------- */
