@@ -5,7 +5,8 @@
 # SPDX-License-Identifier: MIT
 """Usage: resolver.py RESOLVER_PORT AUTH_PORT QNAME N SEED MODE [NETWORK...]
 
-N client subnets (/24 and /56, half of them inside the NETWORKs given) each send one
+N public client subnets (/24 and /56, only /24 with RESOLVER_V4_ONLY set in the
+environment; half of them inside the NETWORKs given) each send one
 QNAME A query with EDNS Client Subnet to the resolver on 127.0.0.1:RESOLVER_PORT (RD set)
 and one to the authoritative on AUTH_PORT.  MODE "same": the two answers must hold the
 same addresses.  MODE "one-of:ADDR,ADDR": a weighted service, whose answers differ from
@@ -50,6 +51,8 @@ def clients(n, seed, focus):
     while len(seen) < n:
         if focus and rng.random() < 0.5:
             net = rng.choice(focus)
+        elif os.environ.get("RESOLVER_V4_ONLY"):
+            net = ipaddress.ip_network("0.0.0.0/0")
         else:
             net = rng.choice([ipaddress.ip_network("0.0.0.0/0"),
                               ipaddress.ip_network("2000::/3")])
@@ -57,7 +60,7 @@ def clients(n, seed, focus):
         host = rng.getrandbits(net.max_prefixlen - net.prefixlen)
         addr = int(net.network_address) + host
         sub = ipaddress.ip_network((addr, plen), strict=False)
-        if sub not in seen:
+        if sub.is_global and sub not in seen:
             seen.add(sub)
             yield str(sub)
 
