@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 
 static atomic_uint next_id = 1;
@@ -99,6 +98,7 @@ static bool geo_key(struct dyn *d, struct dyn_service *s, const struct conf_geo_
         return false;
     const char *k = e->key;
     size_t len = strlen(k);
+    s->map[s->nmap++] = c;
     if (strcmp(k, "default") == 0) {
         s->deflt = c;
     } else if (len == 2 && continent_index(k) < CONTINENTS) {
@@ -134,7 +134,8 @@ static const struct dyn_choice *geo_lookup_key(const struct dyn_service *s, cons
 static bool service_geo(struct dyn *d, struct dyn_service *s, const struct conf_service *cs)
 {
     s->subdivs = arena_alloc(&d->arena, (cs->nmap + 1) * sizeof(*s->subdivs));
-    if (!s->subdivs)
+    s->map = arena_alloc(&d->arena, (cs->nmap + 1) * sizeof(*s->map));
+    if (!s->subdivs || !s->map)
         return false;
     for (size_t i = 0; i < cs->nmap; i++)
         if (!geo_key(d, s, &cs->map[i]))
@@ -241,7 +242,8 @@ static bool dyn_build(struct dyn *d, const struct config *c, struct diag *diag)
     if (!nets_build(d, &c->geoip))
         return false;
     for (unsigned i = 0; i < d->nservices; i++)
-        if (!entries_build(d, &d->services[i], &c->services[i]))
+        if (!compile_service(d, &d->services[i], &c->services[i]) ||
+            !entries_build(d, &d->services[i], &c->services[i]))
             return false;
     return true;
 }
@@ -281,8 +283,10 @@ void dyn_free(struct dyn *d)
 {
     if (!d)
         return;
-    for (unsigned i = 0; i < d->nservices; i++)
+    for (unsigned i = 0; i < d->nservices; i++) {
         latency_free(d->services[i].latency);
+        compile_release(d->services[i].tree);
+    }
     nettree_free(d->nets);
     geodb_close(d->geodb);
     arena_free(&d->arena);
@@ -372,18 +376,16 @@ bool dyn_entry_usable(const struct dyn *d, unsigned service, unsigned entry,
     return choice_usable(d, s, s->entries[entry], w);
 }
 
+const char *dyn_service_tree_note(const struct dyn *d, unsigned service)
+{
+    return d->services[service].tree_note;
+}
+
 struct dyn_scratch *dyn_scratch_new(void)
 {
-    /* Mapped, not allocated: page-aligned (the location cache is aligned to cache lines)
-     * and zero, with memory taken only as clients land in it. */
-    void *mem = mmap(NULL, sizeof(struct dyn_scratch), PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (mem == MAP_FAILED)
+    struct dyn_scratch *ws = calloc(1, sizeof(*ws));
+    if (!ws)
         return NULL;
-    /* The location cache is 8 MB read at random: on 4 KB pages nearly every query would
-     * miss the TLB too.  Only a hint; where the kernel says no, small pages serve. */
-    madvise(mem, sizeof(struct dyn_scratch), MADV_HUGEPAGE);
-    struct dyn_scratch *ws = mem;
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     ws->rng = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^ (uintptr_t)ws;
@@ -393,8 +395,7 @@ struct dyn_scratch *dyn_scratch_new(void)
 
 void dyn_scratch_free(struct dyn_scratch *ws)
 {
-    if (ws)
-        munmap(ws, sizeof(*ws));
+    free(ws);
 }
 
 /* ---- answering ----------------------------------------------------------------------- */
@@ -468,19 +469,57 @@ static void trace_answer(const struct dyn *d, const struct dyn_answer *a, uint16
     }
 }
 
+/* explain: the reference path's steps (the record, the place, the map key), then what
+ * the compiled tree says, which is what the answer uses. */
+static void trace_decision(const struct dyn *d, const struct dyn_service *s,
+                           const struct dyn_client *client, const struct dyn_choice *c,
+                           uint8_t depth, struct diag *trace)
+{
+    struct location loc;
+    struct decide_buf buf = {malloc((2 * d->nregions + 1) * sizeof(uint16_t)),
+                             malloc((2 * d->nregions + 1) * sizeof(double))};
+    struct decision ref = {0};
+    locate(d, client, &loc, trace);
+    if (buf.regions && buf.dist)
+        policy_decide(d, s, &loc, &buf, &ref, trace);
+    if (s->tree && client->family && client->bits) {
+        uint8_t net[16] = {0};
+        for (unsigned i = 0; i < depth; i++)
+            net[i >> 3] |= (uint8_t)(client->addr[i >> 3] & (0x80u >> (i & 7)));
+        char text[INET6_ADDRSTRLEN];
+        inet_ntop(client->family, net, text, sizeof(text));
+        diag_note(trace, "compiled tree: %s/%u decides [%s]%s, merging %lu database networks", text,
+                  depth, c->label, c->weights ? " (weighted)" : "",
+                  compile_count_networks(d, client->family, net, depth));
+    }
+    if (ref.n != c->n || memcmp(ref.regions, c->regions, ref.n * sizeof(*ref.regions)))
+        diag_note(trace, "(the step-by-step path decides otherwise: a defect, please report)");
+    free(buf.regions);
+    free(buf.dist);
+    policy_trace_candidates(d, s, c, trace);
+}
+
 void dyn_resolve(const struct dyn *d, unsigned service, uint16_t qtype,
                  const struct dyn_client *client, struct dyn_scratch *ws, struct dyn_answer *out,
                  struct diag *trace)
 {
     const struct dyn_service *s = &d->services[service];
-    struct location buf;
-    const struct location *loc = locate(d, client, ws, &buf, trace);
+    const struct dyn_choice *c = &s->set;
+    uint8_t scope = 0;
+    if (s->tree) {
+        uint32_t id =
+            client->family && client->bits
+                ? dectree_lookup(s->tree, client->family, client->addr, client->bits, &scope)
+                : s->tree->unknown;
+        c = s->choices[id];
+    }
+    if (trace)
+        trace_decision(d, s, client, c, scope, trace);
     out->n = 0;
     out->cname = NULL;
     out->ttl = s->ttl;
     bool dync = qtype == 5;
-    uint8_t scope = 0;
-    out->region = policy_pick(d, s, loc, ws, dync, &out->fail_open, &scope, trace);
+    out->region = policy_run(d, s, c, ws, dync, &out->fail_open);
     out->pair = out->region >= 0 ? (int32_t)s->st[out->region]->id : -1;
     out->scope = scope < client->bits ? scope : client->bits;
     if (out->region >= 0) {

@@ -83,7 +83,11 @@ bool dyn_entry_usable(const struct dyn *d, unsigned service, unsigned entry,
 /* True when every region the service can pick has a CNAME target (DYNC needs one). */
 bool dyn_service_has_cnames(const struct dyn *d, unsigned service);
 
-/* Per-thread working memory: a random stream and a cache of decoded GeoIP records. */
+/* How the service's decision tree came to be (size, compile time), or NULL for a
+ * service that needs none; for meridiand -t and the reload log. */
+const char *dyn_service_tree_note(const struct dyn *d, unsigned service);
+
+/* Per-thread working memory: a random stream (weighted choices, shuffled addresses). */
 struct dyn_scratch *dyn_scratch_new(void) F_WUNUSED;
 void dyn_scratch_free(struct dyn_scratch *ws);
 

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "geoip/dectree.h"
 #include "geoip/dyn.h"
 #include "geoip/geodb.h"
 #include "geoip/state.h"
@@ -55,6 +56,8 @@ struct dyn_service {
     const struct dyn_choice *deflt;
     struct dyn_subdiv *subdivs;
     unsigned nsubdivs;
+    const struct dyn_choice **map; /* every key's choice, in config order */
+    unsigned nmap;
     /* weighted: regions and weights; failover: the order; nearest and latency: the
      * candidates (every region when the config names none) */
     struct dyn_choice set;
@@ -65,6 +68,11 @@ struct dyn_service {
      * (for location policies); one set for weighted and failover services. */
     const struct dyn_choice **entries;
     unsigned nentries;
+    /* geo, nearest and latency: the compiled tree (shared with services of the same
+     * inputs) and its decisions as this load's choices, by decision id */
+    struct dectree *tree;
+    const struct dyn_choice **choices;
+    const char *tree_note; /* how the tree came to be, for -t and the reload log */
 };
 
 /* Where a query's client is, and how much of its address decided that. */
@@ -94,38 +102,42 @@ struct dyn {
     struct arena arena;
 };
 
-#define PLACE_SLOTS 4096
-/* The location cache: 32,768 sets of two entries, 8 MB a thread.  Two ways, because a
- * resolver's working set of prefixes cycles: two prefixes sharing a slot of a
- * direct-mapped table would evict each other on every query. */
-#define CLIENT_SETS_LOG2 15
-#define CLIENT_WAYS      2
-#define CLIENT_SLOTS     ((1u << CLIENT_SETS_LOG2) * CLIENT_WAYS)
-
 struct dyn_scratch {
     uint64_t rng;
-    struct cached_place { /* decoded records, by database record */
-        uint64_t key;
-        struct place place;
-    } places[PLACE_SLOTS];
-    struct cached_location {      /* whole locations, by client prefix */
-        _Alignas(64) uint32_t id; /* of the dyn that located it; 0: empty.  Aligned: an
-                                     entry spans two cache lines, not three */
-        struct location loc;      /* its family, addr and bits are the key */
-    } clients[CLIENT_SLOTS];
 };
 
-/* locate.c */
-/* The client's location: an entry of the per-thread cache, or buf (filled) when traced
- * or when there is nothing to cache.  Valid until the next call on ws. */
-const struct location *locate(const struct dyn *d, const struct dyn_client *c,
-                              struct dyn_scratch *ws, struct location *buf, struct diag *trace);
+/* Room for one decision while it is worked out: 2 × regions + 1 each. */
+struct decide_buf {
+    uint16_t *regions;
+    double *dist;
+};
+
+/* locate.c: the client's location, looked up step by step (the reference path, which
+ * compile.c turns into trees, and which explain traces). */
+void locate(const struct dyn *d, const struct dyn_client *c, struct location *out,
+            struct diag *trace);
+/* The place of a database record, completed from the country table. */
+void locate_place(const struct dyn *d, const struct geodb_hit *h, struct place *out);
 uint16_t continent_index(const char *code); /* 0..6, or CONTINENTS when unknown */
 
-/* policy.c: the region for the service, or -1; *fail_open set when health was ignored. */
-int policy_pick(const struct dyn *d, const struct dyn_service *s, const struct location *loc,
-                struct dyn_scratch *ws, bool dync, bool *fail_open, uint8_t *scope,
-                struct diag *trace);
+/* policy.c: the decision for a location: everything the map, the ranking or the table
+ * say, before health, drains and weights act.  May point into buf or the service. */
+void policy_decide(const struct dyn *d, const struct dyn_service *s, const struct location *loc,
+                   struct decide_buf *buf, struct decision *out, struct diag *trace);
+/* The region a choice gives now, or -1; *fail_open set when health was ignored. */
+int policy_run(const struct dyn *d, const struct dyn_service *s, const struct dyn_choice *c,
+               struct dyn_scratch *ws, bool dync, bool *fail_open);
+void policy_trace_candidates(const struct dyn *d, const struct dyn_service *s,
+                             const struct dyn_choice *c, struct diag *trace);
+
+/* compile.c: the service's tree, from the databases, geoip.nets and its latency table,
+ * or one compiled before from the same inputs (this load's or the previous one's).
+ * False out of memory. */
+bool compile_service(struct dyn *d, struct dyn_service *s, const struct conf_service *cs);
+void compile_release(struct dectree *t);
+/* The database networks (pieces where every database's walk ends) in addr/prefix. */
+unsigned long compile_count_networks(const struct dyn *d, int family, const uint8_t *addr,
+                                     unsigned prefix);
 bool region_healthy(const struct dyn_region *r);
 /* Whether choice c still has a region to answer with (admitted, weighted above 0 in a
  * weighted set, healthy), with the regions w marks taken out. */

@@ -176,6 +176,49 @@ struct geodb_hit geodb_lookup(const struct geodb *g, int family, const uint8_t *
     return best;
 }
 
+static struct geodb_cursor cursor_of(uint8_t type, uint32_t value)
+{
+    switch (type) {
+    case MMDB_RECORD_TYPE_SEARCH_NODE:
+        return (struct geodb_cursor){GEODB_NODE, value};
+    case MMDB_RECORD_TYPE_DATA:
+        return (struct geodb_cursor){GEODB_RECORD, value};
+    case MMDB_RECORD_TYPE_EMPTY:
+        return (struct geodb_cursor){GEODB_EMPTY, 0};
+    default:
+        return (struct geodb_cursor){GEODB_NONE, 0};
+    }
+}
+
+struct geodb_cursor geodb_down(const struct geodb *g, unsigned db, struct geodb_cursor c,
+                               unsigned bit)
+{
+    MMDB_search_node_s n;
+    if (c.step != GEODB_NODE)
+        return c;
+    if (MMDB_read_node(&g->dbs[db].mmdb, c.value, &n) != MMDB_SUCCESS)
+        return (struct geodb_cursor){GEODB_NONE, 0};
+    if (bit)
+        return cursor_of(n.right_record_type, n.right_record_type == MMDB_RECORD_TYPE_DATA
+                                                  ? (uint32_t)n.right_record_entry.offset
+                                                  : (uint32_t)n.right_record);
+    return cursor_of(n.left_record_type, n.left_record_type == MMDB_RECORD_TYPE_DATA
+                                             ? (uint32_t)n.left_record_entry.offset
+                                             : (uint32_t)n.left_record);
+}
+
+struct geodb_cursor geodb_start(const struct geodb *g, unsigned db, int family)
+{
+    const struct db *b = &g->dbs[db];
+    struct geodb_cursor c = {GEODB_NODE, 0};
+    if (!b->jump[family == AF_INET6])
+        return (struct geodb_cursor){GEODB_NONE, 0};
+    if (family == AF_INET && b->mmdb.metadata.ip_version == 6)
+        for (unsigned i = 0; i < 96; i++)
+            c = geodb_down(g, db, c, 0);
+    return c;
+}
+
 static bool get_value(const MMDB_s *m, uint32_t record, const struct path *p,
                       MMDB_entry_data_s *out)
 {

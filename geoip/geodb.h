@@ -46,6 +46,22 @@ struct geodb_hit {
  * asked, the empty networks of those without a record included. */
 struct geodb_hit geodb_lookup(const struct geodb *g, int family, const uint8_t *addr);
 
+/* A step through one database's search tree, for walking it whole (compile.c): a node
+ * to go on from, a record, an empty network, or nothing (the database has no tree for
+ * the family, or it is damaged there: lookups skip the database alike). */
+enum geodb_step { GEODB_NONE, GEODB_NODE, GEODB_RECORD, GEODB_EMPTY };
+struct geodb_cursor {
+    uint8_t step;   /* enum geodb_step */
+    uint32_t value; /* NODE: node number; RECORD: the record, as geodb_hit.record */
+};
+
+/* Where database db's walk for family starts (the root, or ::/96 for IPv4 in an IPv6
+ * tree). */
+struct geodb_cursor geodb_start(const struct geodb *g, unsigned db, int family);
+/* The cursor one bit further down; anything but a node stays where it is. */
+struct geodb_cursor geodb_down(const struct geodb *g, unsigned db, struct geodb_cursor c,
+                               unsigned bit);
+
 /* Reads the place out of a record found by geodb_lookup. */
 void geodb_place(const struct geodb *g, const struct geodb_hit *h, struct place *out);
 

@@ -1,6 +1,6 @@
 /* locate.c — from a client address to a place: operator networks first, then the GeoIP
- * databases, with whole locations cached per thread by client prefix and decoded records
- * by database record.
+ * databases.  The reference path: compile.c turns it into a tree per service, and
+ * explain shows its steps.
  * SPDX-License-Identifier: MIT */
 #include "config.h"
 #include "geoip/countries.h"
@@ -34,23 +34,10 @@ static void complete_place(struct place *p)
     }
 }
 
-static uint64_t cache_key(const struct dyn *d, const struct geodb_hit *h)
+void locate_place(const struct dyn *d, const struct geodb_hit *h, struct place *out)
 {
-    return (uint64_t)d->id << 40 | (uint64_t)h->db << 32 | h->record;
-}
-
-static void cached_place(const struct dyn *d, const struct geodb_hit *h, struct dyn_scratch *ws,
-                         struct place *out)
-{
-    uint64_t key = cache_key(d, h);
-    /* Fibonacci hashing spreads neighbouring record offsets over the slots. */
-    struct cached_place *slot = &ws->places[(key * 0x9E3779B97F4A7C15ULL) >> 52];
-    if (slot->key != key) {
-        geodb_place(d->geodb, h, &slot->place);
-        complete_place(&slot->place);
-        slot->key = key;
-    }
-    *out = slot->place;
+    geodb_place(d->geodb, h, out);
+    complete_place(out);
 }
 
 static void trace_client(const struct dyn_client *c, struct diag *trace)
@@ -78,18 +65,15 @@ static void trace_place(const struct dyn *d, const struct location *l, struct di
               (double)p->lat, (double)p->lon);
 }
 
-/* RFC 7871 §7.3: the scope must not cover an operator network that decides otherwise. */
-static void floor_prefix(const struct dyn *d, struct location *l)
-{
-    unsigned deeper = d->nets ? nettree_deepest_within(d->nets, l->family, l->addr, l->prefix) : 0;
-    if (deeper > l->prefix)
-        l->prefix = (uint8_t)deeper;
-}
-
-static void locate_fresh(const struct dyn *d, const struct dyn_client *c, struct dyn_scratch *ws,
-                         struct location *out, struct diag *trace)
+void locate(const struct dyn *d, const struct dyn_client *c, struct location *out,
+            struct diag *trace)
 {
     memset(out, 0, sizeof(*out));
+    if (!c->family || c->bits == 0) {
+        if (trace)
+            diag_note(trace, "client: no address bits to locate (ECS source prefix 0)");
+        return;
+    }
     out->known = true;
     out->family = c->family;
     memcpy(out->addr, c->addr, sizeof(out->addr));
@@ -100,7 +84,6 @@ static void locate_fresh(const struct dyn *d, const struct dyn_client *c, struct
     out->net = d->nets ? nettree_lookup(d->nets, c->family, c->addr, c->bits, &prefix) : NULL;
     if (out->net) {
         out->prefix = (uint8_t)prefix;
-        floor_prefix(d, out);
         if (trace)
             diag_note(trace, "geoip.nets: %s decides", out->net->label);
         return;
@@ -112,55 +95,8 @@ static void locate_fresh(const struct dyn *d, const struct dyn_client *c, struct
     }
     out->hit = geodb_lookup(d->geodb, c->family, c->addr);
     out->prefix = out->hit.prefix;
-    floor_prefix(d, out);
     if (out->hit.found)
-        cached_place(d, &out->hit, ws, &out->place);
+        locate_place(d, &out->hit, &out->place);
     if (trace)
         trace_place(d, out, trace);
-}
-
-/* The set of a client prefix.  Addresses arrive with the bits past the prefix zeroed
- * (packet.c and dyn_client_parse see to it), so equal prefixes have equal bytes. */
-static struct cached_location *client_set(struct dyn_scratch *ws, const struct dyn_client *c)
-{
-    uint64_t hi, lo;
-    memcpy(&hi, c->addr, 8);
-    memcpy(&lo, c->addr + 8, 8);
-    uint64_t h =
-        (hi ^ (lo * 0xC2B2AE3D27D4EB4FULL) ^ ((uint64_t)c->bits << 8 | (unsigned)c->family)) *
-        0x9E3779B97F4A7C15ULL;
-    return &ws->clients[(h >> (64 - CLIENT_SETS_LOG2)) * CLIENT_WAYS];
-}
-
-static bool same_client(const struct location *l, const struct dyn_client *c)
-{
-    return l->family == c->family && l->bits == c->bits && !memcmp(l->addr, c->addr, 16);
-}
-
-/* A location depends on the client prefix and the load alone (health and weights act
- * later, in the policy), and resolvers send the same prefixes again and again: the tree
- * walks through the databases, the operator networks and the record decoding are done
- * once per prefix and thread.  explain (trace) always walks, to show every step. */
-const struct location *locate(const struct dyn *d, const struct dyn_client *c,
-                              struct dyn_scratch *ws, struct location *buf, struct diag *trace)
-{
-    if (!c->family || c->bits == 0) {
-        memset(buf, 0, sizeof(*buf));
-        if (trace)
-            diag_note(trace, "client: no address bits to locate (ECS source prefix 0)");
-        return buf;
-    }
-    if (trace) {
-        locate_fresh(d, c, ws, buf, trace);
-        return buf;
-    }
-    struct cached_location *set = client_set(ws, c);
-    for (unsigned i = 0; i < CLIENT_WAYS; i++)
-        if (set[i].id == d->id && same_client(&set[i].loc, c))
-            return &set[i].loc;
-    /* A miss: the entries move one way down, the last one leaves, the new one goes first. */
-    memmove(set + 1, set, (CLIENT_WAYS - 1) * sizeof(*set));
-    locate_fresh(d, c, ws, &set[0].loc, NULL);
-    set[0].id = d->id;
-    return &set[0].loc;
 }

@@ -4,7 +4,6 @@
 #include "config.h"
 #include "geoip/dyntypes.h"
 #include "geoip/latency.h"
-#include "geoip/nettree.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -160,136 +159,146 @@ static double arc(double lat1, double lon1, double lat2, double lon2)
     return 2 * asin(sqrt(h < 1 ? h : 1));
 }
 
-static int nearest(const struct dyn *d, const struct dyn_service *s, const struct place *p,
-                   bool dync, enum pass pass)
+/* The candidates nearest first, ties in configured order; those without a location
+ * (or at no measurable distance) left out.  Nowhere to measure from: configured order,
+ * every candidate.  Writes at most nregions entries after the n already in out. */
+static unsigned nearest_rank(const struct dyn *d, const struct dyn_service *s,
+                             const struct place *p, struct decide_buf *buf, unsigned n)
 {
+    uint16_t *out = buf->regions;
+    double *dist = buf->dist;
     const struct dyn_choice *c = s->set.n ? &s->set : &d->all;
-    if (!p->has_coords)
-        return ordered(d, s, c, dync, pass); /* nowhere to measure from: configured order */
-    double lat = p->lat * M_PI / 180, lon = p->lon * M_PI / 180, best = 10;
-    int pick = -1;
+    if (!p->has_coords) {
+        for (unsigned i = 0; i < c->n; i++)
+            out[n++] = c->regions[i];
+        return n;
+    }
+    double lat = p->lat * M_PI / 180, lon = p->lon * M_PI / 180;
+    unsigned first = n;
     for (unsigned i = 0; i < c->n; i++) {
         const struct dyn_region *r = &d->regions[c->regions[i]];
-        if (!r->has_loc || !eligible(d, s, c->regions[i], dync, pass))
+        double x = r->has_loc ? arc(lat, lon, r->lat, r->lon) : NAN;
+        if (isnan(x))
             continue;
-        double x = arc(lat, lon, r->lat, r->lon);
-        if (x < best) {
-            best = x;
-            pick = c->regions[i];
+        /* Insertion after every one no farther: a stable sort, ties in config order. */
+        unsigned j = n++;
+        while (j > first && dist[j - 1 - first] > x) {
+            out[j] = out[j - 1];
+            dist[j - first] = dist[j - 1 - first];
+            j--;
         }
+        out[j] = c->regions[i];
+        dist[j - first] = x;
     }
-    return pick;
+    return n;
 }
 
 /* ---- latency ------------------------------------------------------------------------- */
 
-static int latency(const struct dyn *d, const struct dyn_service *s, const struct location *loc,
-                   const struct latency_row *rows, size_t n, bool dync, enum pass pass)
+static bool listed(const uint16_t *v, unsigned n, uint16_t r)
 {
-    for (size_t i = 0; i < n; i++)
-        if (eligible(d, s, rows[i].region, dync, pass))
-            return (int)rows[i].region;
-    return nearest(d, s, &loc->place, dync, pass); /* RFC-less but documented: fall back */
+    for (unsigned i = 0; i < n; i++)
+        if (v[i] == r)
+            return true;
+    return false;
 }
 
-/* ---- the entry point ----------------------------------------------------------------- */
+/* The table's rows fastest first, then the nearest ranking (RFC-less but documented: a
+ * place the table lacks falls back to nearest).  A region already listed is down or
+ * drained when its turn comes again, so it is listed once. */
+static unsigned latency_rank(const struct dyn *d, const struct dyn_service *s,
+                             const struct location *loc, struct decide_buf *buf, struct diag *trace)
+{
+    uint16_t *out = buf->regions;
+    const struct latency_row *rows = NULL;
+    unsigned prefix = 0, n = 0;
+    size_t nrows = loc->known ? latency_lookup(s->latency, loc->family, loc->addr, loc->bits,
+                                               loc->place.country, &rows, &prefix)
+                              : 0;
+    for (size_t i = 0; i < nrows; i++) {
+        if (trace)
+            diag_note(trace, "  latency table: %s %.1f ms", d->regions[rows[i].region].name,
+                      (double)rows[i].rtt_ms);
+        if (!listed(out, n, (uint16_t)rows[i].region))
+            out[n++] = (uint16_t)rows[i].region;
+    }
+    unsigned rows_end = n;
+    n = nearest_rank(d, s, &loc->place, buf, n);
+    unsigned kept = rows_end;
+    for (unsigned i = rows_end; i < n; i++)
+        if (!listed(out, rows_end, out[i]))
+            out[kept++] = out[i];
+    return kept;
+}
 
-struct ctx {
-    const struct dyn *d;
-    const struct dyn_service *s;
-    const struct location *loc;
-    struct dyn_scratch *ws;
-    bool dync;
-    const struct dyn_choice *choice; /* geo, or nets for a location policy */
-    const struct latency_row *rows;
-    size_t nrows;
-};
+/* ---- the decision and the choice ------------------------------------------------------ */
+
+static void from_dyn_choice(const struct dyn_choice *c, struct decision *out)
+{
+    *out = (struct decision){(uint16_t)c->n, c->weights != NULL, c->weights ? c->label : NULL,
+                             c->regions};
+}
+
+void policy_decide(const struct dyn *d, const struct dyn_service *s, const struct location *loc,
+                   struct decide_buf *buf, struct decision *out, struct diag *trace)
+{
+    if (trace)
+        diag_note(trace, "service %s: policy %s", s->name,
+                  (const char *[]){"geo", "weighted", "nearest", "latency", "failover"}[s->policy]);
+    if (loc->net && s->policy != POLICY_WEIGHTED && s->policy != POLICY_FAILOVER) {
+        from_dyn_choice(loc->net, out);
+        return;
+    }
+    switch (s->policy) {
+    case POLICY_GEO:
+        from_dyn_choice(geo_choice(s, &loc->place, trace), out);
+        return;
+    case POLICY_NEAREST:
+        *out = (struct decision){(uint16_t)nearest_rank(d, s, &loc->place, buf, 0), false, NULL,
+                                 buf->regions};
+        return;
+    case POLICY_LATENCY:
+        *out = (struct decision){(uint16_t)latency_rank(d, s, loc, buf, trace), false, NULL,
+                                 buf->regions};
+        return;
+    case POLICY_WEIGHTED:
+    case POLICY_FAILOVER:
+        from_dyn_choice(&s->set, out);
+        return;
+    }
+}
+
+void policy_trace_candidates(const struct dyn *d, const struct dyn_service *s,
+                             const struct dyn_choice *c, struct diag *trace)
+{
+    for (unsigned i = 0; i < c->n; i++)
+        trace_region(d, s, c->regions[i], trace);
+}
 
 /* failback: manual.  While a region of the order is held, the ones before it wait for
  * `meridianctl failback`; only when nothing from the held one on is healthy do they serve
- * again, before any failing open. */
-static int failover(const struct ctx *x, enum pass pass)
+ * again (the ordinary pass), before any failing open.  -1: no hold decides. */
+static int failover_held(const struct dyn *d, const struct dyn_service *s,
+                         const struct dyn_choice *c, bool dync)
 {
-    const struct dyn_choice *c = &x->s->set;
-    for (unsigned h = 0; x->s->failback_manual && pass == PASS_HEALTHY && h < c->n; h++) {
-        if (!atomic_load_explicit(&x->s->st[c->regions[h]]->held, memory_order_relaxed))
+    for (unsigned h = 0; h < c->n; h++) {
+        if (!atomic_load_explicit(&s->st[c->regions[h]]->held, memory_order_relaxed))
             continue;
         for (unsigned i = h; i < c->n; i++)
-            if (eligible(x->d, x->s, c->regions[i], x->dync, pass))
+            if (eligible(d, s, c->regions[i], dync, PASS_HEALTHY))
                 return c->regions[i];
         break;
-    }
-    return ordered(x->d, x->s, c, x->dync, pass);
-}
-
-static int run_pass(const struct ctx *x, enum pass pass)
-{
-    switch (x->s->policy) {
-    case POLICY_GEO:
-        return from_choice(x->d, x->s, x->choice, x->ws, x->dync, pass);
-    case POLICY_NEAREST:
-        return x->choice ? from_choice(x->d, x->s, x->choice, x->ws, x->dync, pass)
-                         : nearest(x->d, x->s, &x->loc->place, x->dync, pass);
-    case POLICY_LATENCY:
-        return x->choice ? from_choice(x->d, x->s, x->choice, x->ws, x->dync, pass)
-                         : latency(x->d, x->s, x->loc, x->rows, x->nrows, x->dync, pass);
-    case POLICY_WEIGHTED:
-        return from_choice(x->d, x->s, &x->s->set, x->ws, x->dync, pass);
-    case POLICY_FAILOVER:
-        return failover(x, pass);
     }
     return -1;
 }
 
-static void trace_candidates(const struct ctx *x, struct diag *trace)
+int policy_run(const struct dyn *d, const struct dyn_service *s, const struct dyn_choice *c,
+               struct dyn_scratch *ws, bool dync, bool *fail_open)
 {
-    const struct dyn_choice *c = x->choice ? x->choice : &x->s->set;
-    if (x->s->policy == POLICY_LATENCY && !x->choice) {
-        for (size_t i = 0; i < x->nrows; i++)
-            diag_note(trace, "  latency table: %s %.1f ms", x->d->regions[x->rows[i].region].name,
-                      (double)x->rows[i].rtt_ms);
-    }
-    for (unsigned i = 0; i < c->n; i++)
-        trace_region(x->d, x->s, c->regions[i], trace);
-}
-
-/* The ECS scope the decision depends on: location policies depend on the network that
- * placed the client; weighted and failover answers are the same everywhere. */
-static uint8_t decided_scope(const struct ctx *x, unsigned latency_prefix)
-{
-    const struct location *l = x->loc;
-    if (x->s->policy == POLICY_WEIGHTED || x->s->policy == POLICY_FAILOVER || !l->known)
-        return 0;
-    if (x->s->policy != POLICY_LATENCY || l->net)
-        return l->prefix;
-    /* A table network decided, or the place did.  Either way no longer table network or
-     * operator network inside the scope may send these clients elsewhere (RFC 7871 §7.3). */
-    unsigned p = x->nrows && latency_prefix ? latency_prefix : l->prefix;
-    unsigned deeper = latency_deepest_within(x->s->latency, l->family, l->addr, p);
-    p = deeper > p ? deeper : p;
-    deeper = x->d->nets ? nettree_deepest_within(x->d->nets, l->family, l->addr, p) : 0;
-    return (uint8_t)(deeper > p ? deeper : p);
-}
-
-int policy_pick(const struct dyn *d, const struct dyn_service *s, const struct location *loc,
-                struct dyn_scratch *ws, bool dync, bool *fail_open, uint8_t *scope,
-                struct diag *trace)
-{
-    struct ctx x = {d, s, loc, ws, dync, loc->net, NULL, 0};
-    unsigned lat_prefix = 0;
-    if (trace)
-        diag_note(trace, "service %s: policy %s", s->name,
-                  (const char *[]){"geo", "weighted", "nearest", "latency", "failover"}[s->policy]);
-    if (s->policy == POLICY_GEO && !x.choice)
-        x.choice = geo_choice(s, &loc->place, trace);
-    if (s->policy == POLICY_LATENCY && !x.choice && loc->known)
-        x.nrows = latency_lookup(s->latency, loc->family, loc->addr, loc->bits, loc->place.country,
-                                 &x.rows, &lat_prefix);
-    if (trace)
-        trace_candidates(&x, trace);
-    *scope = decided_scope(&x, lat_prefix);
     for (enum pass p = PASS_HEALTHY; p < PASSES; p++) {
-        int r = run_pass(&x, p);
+        int r = s->failback_manual && p == PASS_HEALTHY ? failover_held(d, s, c, dync) : -1;
+        if (r < 0)
+            r = from_choice(d, s, c, ws, dync, p);
         if (r >= 0) {
             *fail_open = p != PASS_HEALTHY;
             return r;

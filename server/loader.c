@@ -228,6 +228,9 @@ static void check_timing(const struct view *v, struct diag *d)
 static struct view *load_zones(struct config *c, struct dyn *dyn, const struct view *old,
                                bool strict, struct diag *d)
 {
+    for (unsigned i = 0; dyn && i < dyn_service_count(dyn); i++)
+        if (dyn_service_tree_note(dyn, i))
+            diag_note(d, "service %s: %s", dyn_service_name(dyn, i), dyn_service_tree_note(dyn, i));
     struct services sv = {c, dyn};
     struct zone **zones = calloc(c->nzones ? c->nzones : 1, sizeof(*zones));
     size_t n = 0;

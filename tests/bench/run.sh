@@ -25,7 +25,8 @@
 #   BENCH_RATE [10000]    queries/s of the latency runs; BENCH_LAT_SECONDS [4, quick 2]
 #   BENCH_BIGZONE [1]     0 skips the big-zone load test; BENCH_BIG_RECORDS [1000000]
 #   BENCH_SERVERS ["meridiand knotd nsd gdnsd"]
-#   BENCH_MIXES ["static geo querylog cookies dnstap"]
+#   BENCH_MIXES ["static geo querylog cookies dnstap resolver"]
+#   BENCH_RESOLVER_CLIENTS [5000]  client /24s asking through Unbound in the resolver mix
 #   BENCH_CEILING [1]     0 skips udpecho, the no-DNS-work ceiling of each mix
 #   BENCH_GEOIP           the GeoIP2 City database of the geo mix
 #                         [data/GeoLite2-City.mmdb of the source tree: contrib/fetch-geoip --city]
@@ -51,7 +52,8 @@ BIG_TIMEOUT=240 # seconds a server may take to load the big zone
 READY_TIMEOUT=30
 SERVERS=${BENCH_SERVERS:-meridiand knotd nsd gdnsd}
 CEILING=${BENCH_CEILING:-1}
-MIXES=${BENCH_MIXES:-static geo querylog cookies dnstap}
+MIXES=${BENCH_MIXES:-static geo querylog cookies dnstap resolver}
+RESOLVER_CLIENTS=${BENCH_RESOLVER_CLIENTS:-5000}
 GEOIP=${BENCH_GEOIP:-$HERE/../../data/GeoLite2-City.mmdb}
 PIDS=""
 DNSPERF_OPTS=""
@@ -598,6 +600,126 @@ mix_geo() {
     print_table geo
 }
 
+# The resolver mix: what an ECS-aware resolver does with the answers.  Unbound (subnetcache,
+# its ECS cache large enough never to evict) stubs example.com to meridiand, then to
+# gdnsd, on the geo mix's map and database; random public client /24s each ask the geo
+# name once through it (tests/e2e/resolver.py, which also asks the server directly and
+# counts clients given another client's answer).  udprelay.py between Unbound and the
+# server counts the queries Unbound sent upstream: the fewer, the wider the scopes that
+# were still right.
+mix_resolver() {
+    if ! command -v unbound >/dev/null 2>&1 && [ ! -x /usr/sbin/unbound ]; then
+        say "== resolver mix: skipped: unbound is not installed"
+        return
+    fi
+    if [ ! -r "$GEOIP" ]; then
+        say "== resolver mix: skipped: no GeoIP2 City database at $GEOIP"
+        return
+    fi
+    if [ ! -s "$T/geo/example.com.zone" ]; then # the geo mix did not run: its data
+        GEOIP=$(cd "$(dirname "$GEOIP")" && pwd)/$(basename "$GEOIP")
+        mkdir -p "$T/geo"
+        python3 "$HERE/genzone.py" geo "$T/geo" "$GEOIP" >/dev/null
+    fi
+    say "== resolver: $RESOLVER_CLIENTS random public /24s ask www.example.com once each" \
+        "through Unbound (subnetcache)"
+    for s in meridiand gdnsd; do
+        available "$s" || { say "-- $s: not installed, skipped"; continue; }
+        case $s in
+        meridiand) zone=$T/geo/example.com.zone ;;
+        gdnsd) zone=$T/geo/example.com.gdnsd ;;
+        esac
+        say "-- $s"
+        # The geo mix's config (its map), on a port of its own.
+        if ! launch "$s" "$zone" geo www.example.com "$READY_TIMEOUT"; then
+            printf '%s|failed to start\n' "$s" >>"$T/rows.resolver"
+            continue
+        fi
+        resolver_run "$s"
+        stop_server
+    done
+    print_resolver_table
+}
+
+# resolver_run NAME: Unbound in front of the running server; one row in rows.resolver.
+resolver_run() {
+    u=$T/unbound.$1
+    mkdir -p "$u"
+    uport=$(free_port)
+    rport=$(free_port)
+    taskset -c 1 python3 "$HERE/udprelay.py" "$rport" "$SRV_PORT" "$u/upstream" &
+    rpid=$!
+    PIDS="$PIDS $rpid"
+    cat >"$u/unbound.conf" <<EOF
+server:
+  interface: 127.0.0.1@$uport
+  do-not-query-localhost: no
+  username: ""
+  chroot: ""
+  directory: "$u"
+  pidfile: ""
+  use-syslog: no
+  logfile: ""
+  num-threads: 1
+  access-control: 127.0.0.0/8 allow
+  module-config: "subnetcache iterator"
+  send-client-subnet: 127.0.0.1
+  client-subnet-always-forward: yes
+  max-ecs-tree-size-ipv4: 10000000
+  max-ecs-tree-size-ipv6: 10000000
+  msg-cache-size: 256m
+  rrset-cache-size: 256m
+  qname-minimisation: no
+stub-zone:
+  name: "example.com"
+  stub-addr: 127.0.0.1@$rport
+EOF
+    unbound=$(command -v unbound || echo /usr/sbin/unbound)
+    taskset -c 1 "$unbound" -d -c "$u/unbound.conf" >"$u/log" 2>&1 &
+    upid=$!
+    PIDS="$PIDS $upid"
+    t0=$(now_ms)
+    until dig +norec +tries=1 +time=1 -p "$uport" @127.0.0.1 example.com SOA >/dev/null 2>&1; do
+        if ! alive "$upid" || [ $(($(now_ms) - t0)) -gt 10000 ]; then
+            say "  !! unbound did not start: $(tail -n 3 "$u/log")"
+            stop_pid "$upid"
+            stop_pid "$rpid"
+            printf '%s|unbound did not start\n' "$1" >>"$T/rows.resolver"
+            return
+        fi
+        sleep 0.05
+    done
+    out=$(RESOLVER_V4_ONLY=1 python3 "$HERE/../e2e/resolver.py" "$uport" "$SRV_PORT" \
+        www.example.com "$RESOLVER_CLIENTS" 7871 same)
+    say "$(printf '%s\n' "$out" | sed 's/^/  /')"
+    stop_pid "$upid"
+    stop_pid "$rpid"
+    miss=$(cat "$u/upstream" 2>/dev/null)
+    wrong=$(printf '%s\n' "$out" | grep -c "^not ok" || true)
+    scope=$(printf '%s\n' "$out" | sed -n 's/^# .*median scope \/\([0-9]*\)$/\1/p')
+    say "  Unbound sent ${miss:-?} queries upstream for $RESOLVER_CLIENTS clients"
+    printf '%s|%s|%s|%s\n' "$1" "${miss:-?}" "$wrong" "${scope:-?}" >>"$T/rows.resolver"
+}
+
+print_resolver_table() {
+    [ -s "$T/rows.resolver" ] || return
+    say ""
+    say "resolver: Unbound's queries upstream for $RESOLVER_CLIENTS client /24s, each asking once;"
+    say "a check failing means some client got another client's answer"
+    awk -F'|' -v n="$RESOLVER_CLIENTS" '
+        { line[NR] = $0; if ($1 == "meridiand") m = $2 }
+        END {
+            fmt = "%-10s | %9s | %17s | %12s | %s\n"
+            printf fmt, "server", "upstream", "checks failed", "median scope", "meridian/peer"
+            for (i = 1; i <= NR; i++) {
+                split(line[i], f, "|")
+                r = (m + 0 > 0 && f[2] + 0 > 0) ? sprintf("%.2f", m / f[2]) : "-"
+                up = f[2] ~ /^[0-9]+$/ ? sprintf("%d (%.0f%%)", f[2], 100 * f[2] / n) : f[2]
+                printf fmt, f[1], up, f[3], f[4] == "" ? "-" : "/" f[4], r
+            }
+        }' "$T/rows.resolver"
+}
+
 # The cost of a per-query output, the query log or dnstap: meridiand on the static mix with
 # it off, then on (written by its own thread on the same core), measured side by side.
 # The ratio is the share of its throughput meridiand keeps with the output on.  The
@@ -1020,6 +1142,31 @@ print_summary() {
                     lat(st[s]), lat(ge[s]), loss(st[s]) ", " loss(ge[s]), load, r, note
             }
         }' "$T/rows.static" "$T/rows.geo" "$T/rows.big" "$T/notes.geo"
+    print_ratios
+}
+
+# meridiand / gdnsd per mix, from this run only, and whether the ceiling decides: when both
+# reach 0.95 of udpecho on the same mix, the kernel, not either server, sets the pace.
+print_ratios() {
+    for mix in static geo; do
+        awk -F'|' -v mix="$mix" '
+            function key(n) { sub(/[*!]+$/, "", n); return n }
+            { q[key($1)] = $2 }
+            END {
+                m = q["meridiand"]; g = q["gdnsd"]; e = q["udpecho"]
+                if (!(m + 0 > 0 && g + 0 > 0))
+                    exit
+                line = sprintf("%s: meridiand/gdnsd %.2f", mix, m / g)
+                if (e + 0 > 0) {
+                    line = line sprintf(" (of the udpecho ceiling: meridiand %.2f, gdnsd %.2f)",
+                        m / e, g / e)
+                    if (m / e > 0.95 && g / e > 0.95)
+                        line = line "; both above 0.95 of the ceiling: the kernel limits this" \
+                            " mix, and the ratio says little about the servers"
+                }
+                print line
+            }' "$T/rows.$mix"
+    done
 }
 
 # ---- main -----------------------------------------------------------------------------------

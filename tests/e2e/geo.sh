@@ -456,8 +456,10 @@ check_geo "latency: a DE client outside that /24 (Berlin) gets the lowest DE row
 check_geo "latency: an IPv6 DE client gets the DE rows too (eu-west-1), scope /32" \
     "+subnet=2a01:1000:1::/48 app.example.com A" --ecs 2a01:1000:1::/48/32 \
     --answer "app.example.com. 30 IN A 198.51.100.10"
-check_geo "latency: US rows -> us-east-1 (9.5 ms)" \
-    "+subnet=11.1.1.0/24 app.example.com A" --ecs 11.1.1.0/24/24 \
+# New York's ranking (US rows us-east-1, eu-west-1, then nearest adds apac-south) is the
+# configured order that the empty 11.0.0.0/16 beside it gets: one decision, merged to /15.
+check_geo "latency: US rows -> us-east-1 (9.5 ms); the same ranking as the empty /16 beside it: /15" \
+    "+subnet=11.1.1.0/24 app.example.com A" --ecs 11.1.1.0/24/15 \
     --answer "app.example.com. 30 IN A 192.0.2.10" --answer "app.example.com. 30 IN A 192.0.2.11" \
     --answer "app.example.com. 30 IN A 192.0.2.12"
 check_geo "latency: a CIDR row the databases do not know (45.0.0.0/8) -> apac-south, scope /8" \
@@ -501,6 +503,8 @@ check_match "--explain: the policy" '^service web: policy geo' "$exp"
 check_match "--explain: the map key" 'map key US-CA' "$exp"
 check_match "--explain: the candidate" '^  candidate us-west-2: up' "$exp"
 check_match "--explain: the chosen region and scope" '^chosen: us-west-2, ECS scope /24' "$exp"
+check_match "--explain: the merged prefix, its decision and the networks it merged" \
+    '^compiled tree: 11\.4\.4\.0/24 decides \[us-west-2\], merging 1 database networks' "$exp"
 check_match "--explain: the answer" '^answer: A 192\.0\.2\.20' "$exp"
 
 # ---- a second server: geoip.ecs false ------------------------------------------------------
@@ -608,6 +612,17 @@ write_config "$D/relocate.yaml" "$RPORT" 'geoip:
     11.5.5.0/24: ca-central-1'
 check_match "the config with a geoip.nets entry for it reloads" "reload done$" "$(reload_server)"
 check_eq "after the reload: Mumbai -> ca-central-1, every time" "192.0.2.30 " "$(answer_sets)"
+check_match "a new geoip.nets entry compiles the trees again" \
+    "service web: decision tree: .* compiled in" "$(tail -n 20 "$SERVER_LOG")"
+# Weights act at run time: a reload that changes only them keeps every tree.
+sed -i 's/EU: { eu-west-1: 70, eu-central-1: 30 }/EU: { eu-west-1: 60, eu-central-1: 40 }/' \
+    "$D/relocate.yaml"
+check_match "a reload that changes only a geo map's weights reloads" "reload done$" "$(reload_server)"
+log=$(tail -n 20 "$SERVER_LOG")
+check_match "... and keeps the weighted service's tree" "service mix: decision tree: .* kept" "$log"
+check_match "... and every other tree" "service web: decision tree: .* kept" "$log"
+py_tap "$GEO/geoq.py" weights "$PORT" mix.example.com 10000 11.2.0.0/24 \
+    198.51.100.10=60 198.51.100.20=40
 stop_server
 
 # ---- the /16 table in front of each database's search tree --------------------------------
@@ -623,6 +638,22 @@ for db in city flat custom regonly; do
     fi
     printf '%s\n' "$out" | diag
 done
+
+# ---- the compiled trees ---------------------------------------------------------------------
+
+# Every service's tree against the step-by-step path (locate, then the policy's decision)
+# on the main config, two databases, geoip.nets and a latency table: random client subnets
+# of each family get the same decision, and subnets sampled inside each scope get it too.
+if out=$("$top_builddir/tests/e2e/geo/treecheck" "$D/main.yaml" 20000 7871 11.0.0.0/8 \
+    12.0.0.0/8 45.0.0.0/8 2a01:1000::/30 2a02:2000::/30 2600:1000::/30 2>&1); then
+    ok "main.yaml: every compiled tree decides as the step-by-step path, scopes hold"
+else
+    not_ok "main.yaml: every compiled tree decides as the step-by-step path, scopes hold"
+fi
+printf '%s\n' "$out" | diag
+out=$("$MERIDIAND" -t -c "$D/main.yaml" 2>&1)
+check_match "meridiand -t reports each tree's size and compile time" \
+    'service web: decision tree: [0-9]+ decisions, [0-9]+ nodes, [0-9.]+ MB; compiled in [0-9.]+ s' "$out"
 
 # A database whose metadata reads well but whose search tree points nowhere: the root's two
 # records (28 bits each, seven bytes) all ones.  Refused at load, naming the file.

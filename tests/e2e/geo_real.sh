@@ -20,7 +20,8 @@ export PYTHONDONTWRITEBYTECODE=1
 # Addresses per database and family (a few hundred: mmdblookup is a process per address).
 N4=${GEO_REAL_N4:-300}
 N6=${GEO_REAL_N6:-100}
-# Test points realcheck.py prints per database: four per address family.
+# Test points realcheck.py prints per database: four per address family.  Then come the
+# /16 table, the compiled trees of two configs and the -t report.
 POINTS=8
 
 require_tool mmdblookup mmdb-bin
@@ -79,12 +80,45 @@ $MAPYAML
 zones:
   example.com: example.com.zone
 EOF
-    start_server "$D/$label.yaml"
+    # The trees are compiled before the server listens: on a busy machine that can take
+    # a while for GeoLite2-City.
+    WAIT_TIMEOUT=120 start_server "$D/$label.yaml"
     py_tap "$GEO/realcheck.py" "$PORT" www.example.com "$db" "$label" "$N4" "$N6" \
         "$top_srcdir/geoip/countries.c" "$MAP"
     check "meridiand ($label) is still running" alive
     stop_server
     check_jump "$label" "$db"
+    check_trees "$label" "$D/$label.yaml"
+    example_config "$D/$label-example.yaml" "$db"
+    check_trees "$label, the example map" "$D/$label-example.yaml"
+    out=$("$MERIDIAND" -t -c "$D/$label-example.yaml" 2>&1)
+    check_match "$label: meridiand -t reports each tree" "service web: decision tree: " "$out"
+    printf '%s\n' "$out" | grep 'decision tree' | diag
+}
+
+# check_trees LABEL CONFIG: every compiled tree against the step-by-step path, for random
+# client subnets and subnets sampled inside each scope.
+check_trees()
+{
+    local out
+    if out=$("$top_builddir/tests/e2e/geo/treecheck" "$2" "${GEO_REAL_TREES_N:-5000}" 7871 2>&1); then
+        ok "$1: the compiled trees decide as the step-by-step path, scopes hold"
+    else
+        not_ok "$1: the compiled trees decide as the step-by-step path, scopes hold"
+    fi
+    printf '%s\n' "$out" | diag
+}
+
+# example_config FILE DB: contrib/meridian.yaml's regions, nets and services over DB, with
+# a latency service beside them.
+example_config()
+{
+    printf '%s\n' "GB,eu-west-1,9" "US,us-east-1,12" "US,eu-west-1,80" \
+        "81.2.69.0/24,apac-south,5" "2a02:c7c::/32,us-east-1,20" >"$D/rtt.csv"
+    sed -e "s|databases: \[.*\]|databases: [$2]|" \
+        -e "s|^zones:|  app: { policy: latency, latency_table: $D/rtt.csv }\nzones:|" \
+        -e "s|zones/example.com.zone|$D/example.com.zone|" \
+        -e 's|listen: .*|listen: ["127.0.0.1:1"]|' "$top_srcdir/contrib/meridian.yaml" >"$1"
 }
 
 # check_jump LABEL DB: geodb_lookup, which starts from a /16 table, against libmaxminddb
@@ -104,7 +138,7 @@ for db in geo-whois-asn-country GeoLite2-City; do
     if [ -s "$DATA/$db.mmdb" ]; then
         run_db "$db" "$DATA/$db.mmdb"
     else
-        skip_points $((POINTS + 2)) "no data/$db.mmdb: run contrib/fetch-geoip --city first"
+        skip_points $((POINTS + 5)) "no data/$db.mmdb: run contrib/fetch-geoip --city first"
     fi
 done
 
