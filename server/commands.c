@@ -538,6 +538,12 @@ static bool cmd_shift_plan(const struct command *cmd, struct strbuf *out)
     }
     if (!n)
         return fail(cmd, out, "usage: %s", specs[CMD_SHIFT].usage);
+    /* A fleet's weights live in etcd, where a shift's steps are not written (yet): steps
+     * made here alone would be undone by the next read of the fleet state. */
+    if (fleet_active())
+        return fail(cmd, out,
+                    "refused: in a fleet the weights live in etcd, and shifts do not step "
+                    "them there yet; move them with meridianctl weight");
     if (!shift_options(cmd, out, i, &step, &every))
         return false;
     if (shift_start(cmd->args[0], n, regions, to, step, every, cmd->force, msg, sizeof(msg)) < 0)

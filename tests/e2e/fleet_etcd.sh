@@ -275,6 +275,12 @@ check_match "a weight through node A is acknowledged with etcd's revision" \
 check "etcd holds it under the documented key" \
     test "$(ectl get --print-value-only /test/meridian/state/weight/api/a)" = 1000000
 check "every node answers a" wait_for all_answer api.example.com 127.0.0.41
+out=$(ctl A shift api a=50 b=50 --step 10 --every 1s 2>&1)
+check "a shift on a fleet node is refused (exit 1): its steps would not reach etcd" \
+    test $? -eq 1
+check_match "... and says why" "in a fleet the weights live in etcd" "$out"
+check "... and etcd still holds a's weight" \
+    test "$(ectl get --print-value-only /test/meridian/state/weight/api/a)" = 1000000
 
 # ---- propagation: 20 weight changes through A, timed until B and C answer them ------------
 
