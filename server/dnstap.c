@@ -1,33 +1,29 @@
-/* dnstap.c — per-thread single-producer byte rings drained by one writer thread, which
- * encodes each exchange as two dnstap messages (AUTH_QUERY, AUTH_RESPONSE) and writes them
- * as Frame Streams with libfstrm.
+/* dnstap.c — exchanges in byte rings, and the writer that encodes each as two dnstap
+ * messages (AUTH_QUERY, AUTH_RESPONSE) and writes them as Frame Streams with libfstrm.
  * SPDX-License-Identifier: MIT */
 #include "config.h"
 #include "server/dnstap.h"
 #include "geoip/state.h"
 #include "lib/log.h"
+#include "server/outring.h"
 #include "server/dnstap.pb-c.h"
 
 #include <arpa/inet.h>
 #include <fstrm.h>
 #include <netinet/in.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
 #define RING_BYTES   (1u << 20)       /* per thread: about a thousand typical exchanges */
 #define RECORD_MAX   (RING_BYTES / 8) /* a bigger exchange (a huge TCP answer) is dropped */
-#define MAX_RINGS    1100
-#define BATCH        64         /* messages per writev */
-#define BATCH_BYTES  (1u << 20) /* their encoded size; one message is under 66 KiB */
-#define IDLE_NS      20000000L  /* the writer's nap when every ring is empty */
-#define RETRY_S      1          /* between attempts to reach the destination */
+#define BATCH        64               /* messages per writev */
+#define BATCH_BYTES  (1u << 20)       /* their encoded size; one message is under 66 KiB */
+#define RETRY_S      1                /* between attempts to reach the destination */
 #define CONTENT_TYPE "protobuf:dnstap.Dnstap"
 
 enum { REC_EXCHANGE, REC_PAD };
@@ -45,53 +41,32 @@ struct rec {
     uint8_t addr[16], ecs_addr[16];
 };
 
+/* head and tail count bytes. */
 struct dnstap_ring {
-    _Alignas(CACHE_LINE) _Atomic uint64_t head; /* bytes written by the producer */
-    _Alignas(CACHE_LINE) _Atomic uint64_t tail; /* bytes released by the writer */
-    _Alignas(CACHE_LINE) _Atomic uint64_t dropped;
+    struct outring_ring ring; /* first: the writer's drain gets it back from the ring */
     _Alignas(CACHE_LINE) uint8_t bytes[RING_BYTES];
 };
 
-static struct {
-    atomic_bool enabled, stop, reopen;
-    struct dnstap_ring *rings[MAX_RINGS];
-    _Atomic unsigned nrings;
-    pthread_mutex_t lock; /* dest and thread start/stop: main loop and writer only */
-    char *dest;
-    bool unix_socket;
-    bool running, may_write;
-    pthread_t thread;
-    _Atomic uint64_t written, unwritten;
-    char identity[256];
-} g = {.lock = PTHREAD_MUTEX_INITIALIZER};
+static bool writer_begin(void);
+static void writer_prepare(bool reopen);
+static size_t writer_drain(struct outring_ring *r);
+static void writer_flush(void);
+static void writer_end(void);
+
+static struct outring output = OUTRING_INIT("dnstap", sizeof(struct dnstap_ring), writer_begin,
+                                            writer_prepare, writer_drain, writer_flush, writer_end);
+
+static _Atomic uint64_t written, unwritten; /* messages */
+static char identity[256];
 
 bool dnstap_enabled(void)
 {
-    return atomic_load_explicit(&g.enabled, memory_order_relaxed);
+    return outring_enabled(&output);
 }
 
 struct dnstap_ring *dnstap_ring_new(void)
 {
-    /* Zeroed pages from the system: a ring costs no memory until exchanges pass through
-     * it, and stays untouched while dnstap is off. */
-    void *mem = mmap(NULL, sizeof(struct dnstap_ring), PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (mem == MAP_FAILED)
-        return NULL;
-    struct dnstap_ring *r = mem;
-    unsigned i = atomic_fetch_add(&g.nrings, 1);
-    if (i >= MAX_RINGS) {
-        munmap(r, sizeof(*r));
-        return NULL;
-    }
-    g.rings[i] = r;
-    return r;
-}
-
-static void count_drop(struct dnstap_ring *r)
-{
-    atomic_store_explicit(&r->dropped, atomic_load_explicit(&r->dropped, memory_order_relaxed) + 1,
-                          memory_order_relaxed);
+    return (struct dnstap_ring *)outring_ring_new(&output);
 }
 
 static void fill_rec(struct rec *e, const struct sockaddr *client, const struct answer_info *info,
@@ -132,15 +107,15 @@ void dnstap_push(struct dnstap_ring *r, const uint8_t *query, size_t qlen, const
 {
     size_t need = (sizeof(struct rec) + qlen + rlen + 7) & ~(size_t)7;
     if (need > RECORD_MAX || qlen > UINT16_MAX || rlen > UINT16_MAX) {
-        count_drop(r);
+        outring_count_drop(&r->ring);
         return;
     }
-    uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
-    uint64_t tail = atomic_load_explicit(&r->tail, memory_order_acquire);
+    uint64_t head = atomic_load_explicit(&r->ring.head, memory_order_relaxed);
+    uint64_t tail = atomic_load_explicit(&r->ring.tail, memory_order_acquire);
     size_t pos = head % RING_BYTES, to_end = RING_BYTES - pos;
     size_t pad = to_end < need ? to_end : 0;
     if (head + pad + need - tail > RING_BYTES) {
-        count_drop(r);
+        outring_count_drop(&r->ring);
         return;
     }
     if (pad) { /* to_end is a multiple of 8, so size and kind fit */
@@ -156,22 +131,18 @@ void dnstap_push(struct dnstap_ring *r, const uint8_t *query, size_t qlen, const
     e->rlen = (uint16_t)rlen;
     memcpy(e + 1, query, qlen);
     memcpy((uint8_t *)(e + 1) + qlen, resp, rlen);
-    atomic_store_explicit(&r->head, head + pad + need, memory_order_release);
+    atomic_store_explicit(&r->ring.head, head + pad + need, memory_order_release);
 }
 
 uint64_t dnstap_written(void)
 {
-    return atomic_load(&g.written);
+    return atomic_load(&written);
 }
 
 uint64_t dnstap_dropped(void)
 {
-    uint64_t n = atomic_load(&g.unwritten);
-    unsigned count = atomic_load(&g.nrings);
-    for (unsigned i = 0; i < count && i < MAX_RINGS; i++)
-        if (g.rings[i]) /* an exchange is two messages */
-            n += 2 * atomic_load_explicit(&g.rings[i]->dropped, memory_order_relaxed);
-    return n;
+    /* A ring drops exchanges: two messages each. */
+    return atomic_load(&unwritten) + 2 * outring_drops(&output);
 }
 
 /* ---- the writer ------------------------------------------------------------------------ */
@@ -217,10 +188,8 @@ static void reconnect(struct batch *b, bool *failing)
 {
     if (b->w)
         fstrm_writer_destroy(&b->w);
-    pthread_mutex_lock(&g.lock);
-    char *dest = g.dest ? strdup(g.dest) : NULL;
-    bool unix_socket = g.unix_socket;
-    pthread_mutex_unlock(&g.lock);
+    unsigned unix_socket;
+    char *dest = outring_dest(&output, &unix_socket);
     if (!dest) {
         *failing = false;
         return;
@@ -240,9 +209,9 @@ static void flush(struct batch *b)
     if (!b->n)
         return;
     if (b->w && fstrm_writer_writev(b->w, b->iov, b->n) == fstrm_res_success) {
-        atomic_fetch_add(&g.written, b->n);
+        atomic_fetch_add(&written, b->n);
     } else {
-        atomic_fetch_add(&g.unwritten, b->n);
+        atomic_fetch_add(&unwritten, b->n);
         if (b->w)
             fstrm_writer_destroy(&b->w); /* the reader went away: reconnect later */
     }
@@ -301,7 +270,7 @@ static void add_message(struct batch *b, const struct rec *e, bool response, con
     }
     Dnstap__Dnstap d = DNSTAP__DNSTAP__INIT;
     d.has_identity = d.has_version = d.has_extra = true;
-    d.identity = bin(g.identity, strlen(g.identity));
+    d.identity = bin(identity, strlen(identity));
     d.version = bin("meridiand " PACKAGE_VERSION, strlen("meridiand " PACKAGE_VERSION));
     d.extra = bin(extra, extra_len);
     d.type = DNSTAP__DNSTAP__TYPE__MESSAGE;
@@ -315,117 +284,79 @@ static void add_message(struct batch *b, const struct rec *e, bool response, con
     b->n++;
 }
 
-/* Encodes what one ring holds into the batch; returns the exchanges taken. */
-static size_t drain(struct dnstap_ring *r, struct batch *b)
+/* The writer thread's own. */
+static struct {
+    struct batch b;
+    bool failing;
+    time_t retry_at;
+} wr;
+
+static bool writer_begin(void)
 {
-    uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
-    uint64_t head = atomic_load_explicit(&r->head, memory_order_acquire);
+    wr.b = (struct batch){.buf = malloc(BATCH_BYTES)};
+    wr.failing = false;
+    wr.retry_at = 0;
+    return wr.b.buf != NULL;
+}
+
+/* A destination that is gone (a reader that went away) is tried again every RETRY_S. */
+static void writer_prepare(bool reopen)
+{
+    if (reopen || (!wr.b.w && time(NULL) >= wr.retry_at)) {
+        reconnect(&wr.b, &wr.failing);
+        wr.retry_at = time(NULL) + RETRY_S;
+    }
+}
+
+/* Encodes what one ring holds into the batch; returns the exchanges taken. */
+static size_t writer_drain(struct outring_ring *ring)
+{
+    const struct dnstap_ring *r = (const struct dnstap_ring *)ring;
+    uint64_t tail = atomic_load_explicit(&ring->tail, memory_order_relaxed);
+    uint64_t head = atomic_load_explicit(&ring->head, memory_order_acquire);
     size_t taken = 0;
     char extra[160];
     while (tail != head) {
         const struct rec *e = (const struct rec *)(r->bytes + tail % RING_BYTES);
         if (e->kind == REC_EXCHANGE) {
             size_t n = extra_text(e, extra, sizeof(extra));
-            add_message(b, e, false, extra, n);
-            add_message(b, e, true, extra, n);
+            add_message(&wr.b, e, false, extra, n);
+            add_message(&wr.b, e, true, extra, n);
             taken++;
         }
         tail += e->size;
         /* The encoded copies live in the batch: the ring's bytes are free again. */
-        atomic_store_explicit(&r->tail, tail, memory_order_release);
+        atomic_store_explicit(&ring->tail, tail, memory_order_release);
     }
     return taken;
 }
 
-static void *writer_main(void *arg)
+static void writer_flush(void)
 {
-    struct batch b = {.buf = malloc(BATCH_BYTES)};
-    bool failing = false;
-    time_t retry_at = 0;
-    if (!b.buf)
-        return NULL;
-    atomic_store(&g.reopen, true);
-    for (;;) {
-        bool stopping = atomic_load(&g.stop);
-        if (atomic_exchange(&g.reopen, false) || (!b.w && time(NULL) >= retry_at)) {
-            reconnect(&b, &failing);
-            retry_at = time(NULL) + RETRY_S;
-        }
-        size_t taken = 0;
-        unsigned n = atomic_load(&g.nrings);
-        for (unsigned i = 0; i < n && i < MAX_RINGS; i++)
-            if (g.rings[i])
-                taken += drain(g.rings[i], &b);
-        flush(&b);
-        if (stopping && !taken)
-            break;
-        if (!taken)
-            nanosleep(&(struct timespec){0, IDLE_NS}, NULL);
-    }
-    if (b.w)
-        fstrm_writer_destroy(&b.w); /* writes the stop frame; a file is complete */
-    free(b.buf);
-    return NULL;
+    flush(&wr.b);
 }
 
-static int start_writer(struct diag *d)
+static void writer_end(void)
 {
-    atomic_store(&g.stop, false);
-    if (pthread_create(&g.thread, NULL, writer_main, NULL) != 0) {
-        diag_error(d, NULL, 0, 0, "dnstap: cannot start its writer thread");
-        return -1;
-    }
-    g.running = true;
-    return 0;
+    if (wr.b.w)
+        fstrm_writer_destroy(&wr.b.w); /* writes the stop frame; a file is complete */
+    free(wr.b.buf);
+    wr.b.buf = NULL;
 }
 
 int dnstap_start(struct diag *d)
 {
-    g.may_write = true;
-    return g.dest && !g.running ? start_writer(d) : 0;
+    return outring_start(&output, d);
 }
 
 int dnstap_configure(const char *dest, bool unix_socket, struct diag *d)
 {
-    if (!g.identity[0] && gethostname(g.identity, sizeof(g.identity) - 1) != 0)
-        snprintf(g.identity, sizeof(g.identity), "meridiand");
-    pthread_mutex_lock(&g.lock);
-    bool same = (!dest && !g.dest) ||
-                (dest && g.dest && !strcmp(dest, g.dest) && unix_socket == g.unix_socket);
-    if (!same) {
-        free(g.dest);
-        g.dest = dest ? strdup(dest) : NULL;
-        g.unix_socket = unix_socket;
-    }
-    pthread_mutex_unlock(&g.lock);
-    if (!same)
-        atomic_store(&g.reopen, true);
-    /* Exchanges queue from now on; the destination waits for dnstap_start. */
-    atomic_store(&g.enabled, dest != NULL);
-    return dest && !g.running && g.may_write ? start_writer(d) : 0;
+    if (!identity[0] && gethostname(identity, sizeof(identity) - 1) != 0)
+        snprintf(identity, sizeof(identity), "meridiand");
+    return outring_configure(&output, dest, unix_socket, d);
 }
 
 void dnstap_shutdown(void)
 {
-    atomic_store(&g.enabled, false);
-    if (g.running) {
-        atomic_store(&g.stop, true);
-        struct timespec deadline;
-        clock_gettime(CLOCK_REALTIME, &deadline);
-        deadline.tv_sec += 5;
-        /* A reader that stopped reading must not hold up exit. */
-        if (pthread_timedjoin_np(g.thread, NULL, &deadline) != 0) {
-            log_err("dnstap: the writer did not finish within 5 s; leaving it");
-            return;
-        }
-        g.running = false;
-    }
-    unsigned n = atomic_exchange(&g.nrings, 0);
-    for (unsigned i = 0; i < n && i < MAX_RINGS; i++) {
-        if (g.rings[i])
-            munmap(g.rings[i], sizeof(*g.rings[i]));
-        g.rings[i] = NULL;
-    }
-    free(g.dest);
-    g.dest = NULL;
+    outring_shutdown(&output);
 }

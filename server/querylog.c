@@ -1,9 +1,11 @@
-/* querylog.c — per-thread single-producer rings drained by one writer thread.
+/* querylog.c — the query log's records in its rings, and its writer: each record
+ * formatted as one line, appended to a file reopened on SIGUSR1.
  * SPDX-License-Identifier: MIT */
 #include "config.h"
 #include "server/querylog.h"
 #include "geoip/state.h"
 #include "lib/log.h"
+#include "server/outring.h"
 #include "server/rcode.h"
 #include "zones/dname.h"
 #include "zones/packet.h"
@@ -12,22 +14,18 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <ldns/ldns.h>
 
 #define RING_SLOTS  4096 /* per thread: a few ms of a busy worker's queries */
-#define MAX_RINGS   1100
 #define WRITE_CHUNK (256 * 1024)
 #define LOGLINE_MAX 2048 /* the longest line: a qname of 255 octets, each escaped, and the rest */
-#define IDLE_NS     20000000L /* the writer's nap when every ring is empty */
 
 /* What one line needs, copied raw: formatting happens on the writer thread. */
 struct entry {
@@ -44,46 +42,38 @@ struct entry {
     uint8_t qname[DNAME_MAX + 1];
 };
 
+/* head and tail count slots. */
 struct querylog_ring {
-    _Alignas(CACHE_LINE) _Atomic uint64_t head; /* written by the producer */
-    _Alignas(CACHE_LINE) _Atomic uint64_t tail; /* written by the writer */
-    _Alignas(CACHE_LINE) _Atomic uint64_t dropped;
+    struct outring_ring ring; /* first: the writer's drain gets it back from the ring */
     struct entry slots[RING_SLOTS];
 };
 
+static bool writer_begin(void);
+static void writer_prepare(bool reopen);
+static size_t writer_drain(struct outring_ring *r);
+static void writer_flush(void);
+static void writer_end(void);
+
+static struct outring output = OUTRING_INIT("query log", sizeof(struct querylog_ring), writer_begin,
+                                            writer_prepare, writer_drain, writer_flush, writer_end);
+
+static _Atomic uint64_t unwritten; /* lines taken from rings that the file would not take */
+
+/* The writer thread's own. */
 static struct {
-    atomic_bool enabled, stop, reopen;
-    struct querylog_ring *rings[MAX_RINGS];
-    _Atomic unsigned nrings;
-    pthread_mutex_t lock; /* path and thread start/stop: main loop and writer only */
-    char *path;
-    bool running, may_write;
-    pthread_t thread;
     int fd;
-    _Atomic uint64_t unwritten; /* lines taken from rings that the file would not take */
-} g = {.lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1};
+    char *buf;
+    size_t len;
+} wr = {.fd = -1};
 
 bool querylog_enabled(void)
 {
-    return atomic_load_explicit(&g.enabled, memory_order_relaxed);
+    return outring_enabled(&output);
 }
 
 struct querylog_ring *querylog_ring_new(void)
 {
-    /* Zeroed pages from the system: a ring costs no memory until lines pass through it,
-     * and stays untouched while the log is off. */
-    void *mem = mmap(NULL, sizeof(struct querylog_ring), PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (mem == MAP_FAILED)
-        return NULL;
-    struct querylog_ring *r = mem;
-    unsigned i = atomic_fetch_add(&g.nrings, 1);
-    if (i >= MAX_RINGS) {
-        munmap(r, sizeof(*r));
-        return NULL;
-    }
-    g.rings[i] = r;
-    return r;
+    return (struct querylog_ring *)outring_ring_new(&output);
 }
 
 static void fill_client(struct entry *e, const struct sockaddr *sa)
@@ -114,11 +104,9 @@ static void fill_qname(struct entry *e, const uint8_t *resp, const struct answer
 void querylog_push(struct querylog_ring *r, const uint8_t *resp, const struct sockaddr *client,
                    const struct answer_info *info, bool tcp)
 {
-    uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
-    if (head - atomic_load_explicit(&r->tail, memory_order_acquire) >= RING_SLOTS) {
-        atomic_store_explicit(&r->dropped,
-                              atomic_load_explicit(&r->dropped, memory_order_relaxed) + 1,
-                              memory_order_relaxed);
+    uint64_t head = atomic_load_explicit(&r->ring.head, memory_order_relaxed);
+    if (head - atomic_load_explicit(&r->ring.tail, memory_order_acquire) >= RING_SLOTS) {
+        outring_count_drop(&r->ring);
         return;
     }
     struct entry *e = &r->slots[head % RING_SLOTS];
@@ -138,17 +126,12 @@ void querylog_push(struct querylog_ring *r, const uint8_t *resp, const struct so
         e->ecs_scope = info->ecs_scope;
         memcpy(e->ecs_addr, info->ecs_addr, 16);
     }
-    atomic_store_explicit(&r->head, head + 1, memory_order_release);
+    atomic_store_explicit(&r->ring.head, head + 1, memory_order_release);
 }
 
 uint64_t querylog_dropped(void)
 {
-    uint64_t n = atomic_load(&g.unwritten);
-    unsigned count = atomic_load(&g.nrings);
-    for (unsigned i = 0; i < count && i < MAX_RINGS; i++)
-        if (g.rings[i])
-            n += atomic_load_explicit(&g.rings[i]->dropped, memory_order_relaxed);
-    return n;
+    return atomic_load(&unwritten) + outring_drops(&output);
 }
 
 /* ---- the writer ------------------------------------------------------------------------ */
@@ -309,7 +292,7 @@ static void write_all(int fd, const char *buf, size_t len)
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0) {
-            atomic_fetch_add(&g.unwritten, count_lines(buf, len));
+            atomic_fetch_add(&unwritten, count_lines(buf, len));
             return;
         }
         buf += w;
@@ -319,119 +302,79 @@ static void write_all(int fd, const char *buf, size_t len)
 
 static void open_file(void)
 {
-    if (g.fd >= 0)
-        close(g.fd);
-    pthread_mutex_lock(&g.lock);
-    g.fd = g.path ? open(g.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NONBLOCK, 0640) : -1;
-    if (g.path && g.fd < 0)
-        log_err("query log: cannot open %s: %s", g.path, strerror(errno));
-    pthread_mutex_unlock(&g.lock);
+    if (wr.fd >= 0)
+        close(wr.fd);
+    unsigned mode;
+    char *path = outring_dest(&output, &mode);
+    wr.fd = path ? open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NONBLOCK, 0640) : -1;
+    if (path && wr.fd < 0)
+        log_err("query log: cannot open %s: %s", path, strerror(errno));
+    free(path);
 }
 
-/* Moves what one ring holds into buf, writing whenever buf fills; returns lines taken. */
-static size_t drain(struct querylog_ring *r, char *buf, size_t *len)
+static bool writer_begin(void)
 {
-    uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
-    uint64_t head = atomic_load_explicit(&r->head, memory_order_acquire);
+    wr.buf = malloc(WRITE_CHUNK);
+    wr.len = 0;
+    return wr.buf != NULL;
+}
+
+static void writer_prepare(bool reopen)
+{
+    if (reopen)
+        open_file();
+}
+
+/* Formats what one ring holds into the buffer, writing whenever it fills; returns lines
+ * taken. */
+static size_t writer_drain(struct outring_ring *ring)
+{
+    struct querylog_ring *r = (struct querylog_ring *)ring;
+    uint64_t tail = atomic_load_explicit(&ring->tail, memory_order_relaxed);
+    uint64_t head = atomic_load_explicit(&ring->head, memory_order_acquire);
     size_t taken = 0;
     for (; tail != head; tail++, taken++) {
-        if (*len + LOGLINE_MAX > WRITE_CHUNK) {
-            write_all(g.fd, buf, *len);
-            *len = 0;
+        if (wr.len + LOGLINE_MAX > WRITE_CHUNK) {
+            write_all(wr.fd, wr.buf, wr.len);
+            wr.len = 0;
         }
-        *len += format(&r->slots[tail % RING_SLOTS], buf + *len, WRITE_CHUNK - *len);
-        atomic_store_explicit(&r->tail, tail + 1, memory_order_release);
+        wr.len += format(&r->slots[tail % RING_SLOTS], wr.buf + wr.len, WRITE_CHUNK - wr.len);
+        atomic_store_explicit(&ring->tail, tail + 1, memory_order_release);
     }
     return taken;
 }
 
-static void *writer_main(void *arg)
+static void writer_flush(void)
 {
-    char *buf = malloc(WRITE_CHUNK);
-    if (!buf)
-        return NULL;
-    open_file();
-    for (;;) {
-        bool stopping = atomic_load(&g.stop);
-        if (atomic_exchange(&g.reopen, false))
-            open_file();
-        size_t len = 0, taken = 0;
-        unsigned n = atomic_load(&g.nrings);
-        for (unsigned i = 0; i < n && i < MAX_RINGS; i++)
-            if (g.rings[i])
-                taken += drain(g.rings[i], buf, &len);
-        write_all(g.fd, buf, len);
-        if (stopping && !taken)
-            break;
-        if (!taken)
-            nanosleep(&(struct timespec){0, IDLE_NS}, NULL);
-    }
-    if (g.fd >= 0)
-        close(g.fd);
-    g.fd = -1;
-    free(buf);
-    return NULL;
+    write_all(wr.fd, wr.buf, wr.len);
+    wr.len = 0;
 }
 
-static int start_writer(struct diag *d)
+static void writer_end(void)
 {
-    atomic_store(&g.stop, false);
-    if (pthread_create(&g.thread, NULL, writer_main, NULL) != 0) {
-        diag_error(d, NULL, 0, 0, "query log: cannot start its writer thread");
-        return -1;
-    }
-    g.running = true;
-    return 0;
-}
-
-int querylog_start(struct diag *d)
-{
-    g.may_write = true;
-    return g.path && !g.running ? start_writer(d) : 0;
+    if (wr.fd >= 0)
+        close(wr.fd);
+    wr.fd = -1;
+    free(wr.buf);
+    wr.buf = NULL;
 }
 
 int querylog_configure(const char *path, struct diag *d)
 {
-    pthread_mutex_lock(&g.lock);
-    bool same = (!path && !g.path) || (path && g.path && strcmp(path, g.path) == 0);
-    if (!same) {
-        free(g.path);
-        g.path = path ? strdup(path) : NULL;
-    }
-    pthread_mutex_unlock(&g.lock);
-    if (!same)
-        atomic_store(&g.reopen, true);
-    /* Lines queue from now on; the file waits for querylog_start (after dropping root). */
-    atomic_store(&g.enabled, path != NULL);
-    return path && !g.running && g.may_write ? start_writer(d) : 0;
+    return outring_configure(&output, path, 0, d);
+}
+
+int querylog_start(struct diag *d)
+{
+    return outring_start(&output, d);
 }
 
 void querylog_reopen(void)
 {
-    atomic_store(&g.reopen, true);
+    outring_reopen(&output);
 }
 
 void querylog_shutdown(void)
 {
-    atomic_store(&g.enabled, false);
-    if (g.running) {
-        atomic_store(&g.stop, true);
-        struct timespec deadline;
-        clock_gettime(CLOCK_REALTIME, &deadline);
-        deadline.tv_sec += 5;
-        /* A writer stuck in the kernel (a hung network mount) must not hold up exit. */
-        if (pthread_timedjoin_np(g.thread, NULL, &deadline) != 0) {
-            log_err("query log: the writer did not finish within 5 s; leaving it");
-            return;
-        }
-        g.running = false;
-    }
-    unsigned n = atomic_exchange(&g.nrings, 0);
-    for (unsigned i = 0; i < n && i < MAX_RINGS; i++) {
-        if (g.rings[i])
-            munmap(g.rings[i], sizeof(*g.rings[i]));
-        g.rings[i] = NULL;
-    }
-    free(g.path);
-    g.path = NULL;
+    outring_shutdown(&output);
 }
