@@ -73,3 +73,17 @@ char *arena_strdup(struct arena *a, const char *s)
 {
     return arena_memdup(a, s, strlen(s) + 1);
 }
+
+void arena_adopt(struct arena *dst, struct arena *src)
+{
+    struct arena_chunk *tail = src->head;
+    if (tail) {
+        while (tail->next)
+            tail = tail->next;
+        tail->next = dst->head;
+        dst->head = src->head;
+    }
+    dst->used_bytes += src->used_bytes;
+    dst->failed |= src->failed;
+    arena_init(src);
+}

@@ -59,12 +59,12 @@ newest() {
     for f in "$@"; do [ "$f" -nt "$n" ] && n=$f; done
     echo "$n"
 }
-lib_dep=$(newest "$out/flags" "$out/config.h" "$src"/{lib,zones,geoip,server}/*.h)
+lib_dep=$(newest "$out/flags" "$out/config.h" "$src"/{lib,zones,zones/sign,geoip,server,server/fleet}/*.h)
 target_dep=$(newest "$lib_dep" "$src"/tests/fuzz/*.h)
 
 # ---- the project's sources, compiled once for every target ------------------------------
 sources=()
-for f in "$src"/{lib,zones,geoip,server,server/fleet}/*.c; do
+for f in "$src"/{lib,zones,zones/sign,geoip,server,server/fleet}/*.c; do
     case $(basename "$f") in main.c | meridianctl.c) continue ;; esac
     # The arena gets a stand-in whose allocations ASan can guard (see arena_asan.c).
     [ "$f" = "$src/lib/arena.c" ] && [ "${FUZZ_ARENA:-asan}" != project ] && continue
